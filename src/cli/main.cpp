@@ -1,0 +1,29 @@
+// optipfair: find and remove social bias inside Llama-family language models.
+#include <cstdio>
+#include <exception>
+
+#include <CLI/CLI.hpp>
+
+#include "cli/commands.h"
+#include "util/error.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"optipfair: bias analysis and structured pruning of Llama-family language models"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "optipfair 0.1.0");
+  optipfair::cli::add_analyze_command(app);
+  optipfair::cli::add_generate_command(app);
+  optipfair::cli::add_tokenize_command(app);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  } catch (const optipfair::Error& e) {
+    std::fprintf(stderr, "optipfair: error: %s\n", e.what());
+    return 1;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "optipfair: internal error: %s\n", e.what());
+    return 2;
+  }
+  return 0;
+}

@@ -1,0 +1,69 @@
+// Reading GGUF (v2/v3) files: metadata key/values and tensor descriptors pointing into the mapping.
+#pragma once
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "io/mapped_file.h"
+#include "kernels/dtype.h"
+
+namespace optipfair {
+
+// One metadata value. Arrays hold their elements; all integers widen to int64 / uint64,
+// floats to double, so callers need not care about the stored width.
+struct GgufValue {
+  enum class Kind { Int, UInt, Float, Bool, String, Array };
+  Kind kind = Kind::Int;
+  uint32_t gguf_type = 0;               // the on-disk type id
+  int64_t i = 0;
+  uint64_t u = 0;
+  double f = 0;
+  bool b = false;
+  std::string s;
+  std::vector<GgufValue> array;
+  uint32_t array_type = 0;              // element type id for arrays
+};
+
+struct GgufTensorInfo {
+  std::string name;
+  std::vector<int64_t> shape;   // outermost first (GGUF's ne reversed), like safetensors
+  uint32_t ggml_type = 0;
+  DType dtype = DType::F32;     // only F32, F16, BF16, Q8_0 are accepted
+  const void* data = nullptr;
+  size_t nbytes = 0;
+};
+
+class GgufFile {
+ public:
+  // Throws Error on a bad magic, an unsupported version, an unknown tensor type, or anything
+  // that runs past the end of the file.
+  static GgufFile open(const std::filesystem::path& path);
+
+  uint32_t version() const { return version_; }
+  const std::map<std::string, GgufValue>& metadata() const { return metadata_; }
+  bool has(const std::string& key) const { return metadata_.count(key) != 0; }
+  // Typed getters: throw Error naming the key when it is missing or of another kind.
+  std::string get_string(const std::string& key) const;
+  int64_t get_int(const std::string& key) const;       // Int or UInt
+  double get_float(const std::string& key) const;      // Float, Int or UInt
+  bool get_bool(const std::string& key) const;
+  std::vector<std::string> get_string_array(const std::string& key) const;
+  std::vector<int64_t> get_int_array(const std::string& key) const;
+  std::vector<double> get_float_array(const std::string& key) const;
+
+  const std::vector<GgufTensorInfo>& tensors() const { return tensors_; }
+  const GgufTensorInfo* find_tensor(const std::string& name) const;
+  const std::shared_ptr<MappedFile>& mapping() const { return file_; }
+
+ private:
+  uint32_t version_ = 0;
+  std::map<std::string, GgufValue> metadata_;
+  std::vector<GgufTensorInfo> tensors_;
+  std::shared_ptr<MappedFile> file_;
+};
+
+}  // namespace optipfair

@@ -1,0 +1,52 @@
+// A loaded model: its config, typed views on its weights, and what keeps that memory alive.
+#pragma once
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "model/config.h"
+#include "model/tensor.h"
+
+namespace optipfair {
+
+struct LayerWeights {
+  Tensor attn_norm;               // [H]
+  Tensor wq, wk, wv;              // [q_dim, H], [kv_dim, H], [kv_dim, H]; Q/K rows in rotate-half (HF) order
+  Tensor bq, bk, bv;              // optional biases (Qwen2)
+  Tensor q_norm, k_norm;          // optional per-head RMSNorm weights [head_dim] (Qwen3)
+  Tensor wo;                      // [H, q_dim]
+  Tensor ffn_norm;                // [H]
+  Tensor w_gate, w_up;            // [I_l, H]
+  Tensor w_down;                  // [H, I_l]
+
+  int64_t intermediate_size() const { return w_gate.rows(); }
+};
+
+struct Model {
+  ModelConfig config;
+  Tensor tok_embeddings;          // [V, H]
+  std::vector<LayerWeights> layers;
+  Tensor final_norm;              // [H]
+  Tensor lm_head;                 // [V, H]; the same memory as tok_embeddings when tied
+
+  // Owners of the memory the tensors point into: mapped files and owned buffers.
+  std::vector<std::shared_ptr<const void>> storage;
+  std::filesystem::path source;   // where it was loaded from
+  std::string format;             // "safetensors", "gguf", "llama2c", "synthetic"
+
+  // Makes an owned buffer of `bytes` bytes that lives as long as the model; returns it writable.
+  void* allocate(size_t bytes);
+};
+
+// Opens any supported model: a Hugging Face folder, a Hugging Face model id (cache, then download
+// when allowed), a .gguf file or a llama2.c .bin checkpoint. Throws Error with one clear sentence.
+struct LoadOptions {
+  bool allow_download = true;
+};
+Model load_model(const std::string& path_or_id, const LoadOptions& options = {});
+
+// Checks every tensor's presence and shape against the config; throws Error naming the first mismatch.
+void model_validate(const Model& model);
+
+}  // namespace optipfair

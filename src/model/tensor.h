@@ -1,0 +1,32 @@
+// A typed view on weight memory: a mapped file or a buffer the Model owns.
+#pragma once
+#include <cstdint>
+#include <numeric>
+#include <string>
+#include <vector>
+
+#include "kernels/dtype.h"
+#include "kernels/matmul.h"
+
+namespace optipfair {
+
+struct Tensor {
+  std::string name;             // name in the source file (for messages)
+  DType dtype = DType::F32;
+  std::vector<int64_t> shape;   // outermost first, as safetensors and PyTorch write it
+  const void* data = nullptr;   // not owned
+
+  bool present() const { return data != nullptr; }
+  int64_t numel() const {
+    return std::accumulate(shape.begin(), shape.end(), int64_t{1}, std::multiplies<>());
+  }
+  size_t nbytes() const { return dtype_bytes(dtype, numel()); }
+  int64_t rows() const { return shape.size() >= 2 ? shape[0] : 1; }
+  int64_t cols() const { return shape.empty() ? 0 : shape.back(); }
+  // The 2-D matrix view the kernels take (rows contiguous).
+  WeightMatrix matrix() const {
+    return WeightMatrix{data, dtype, rows(), cols(), dtype_bytes(dtype, cols())};
+  }
+};
+
+}  // namespace optipfair
