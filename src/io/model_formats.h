@@ -1,5 +1,6 @@
 // One loader and one saver per on-disk format. model/model.cpp's load_model picks among them.
 #pragma once
+#include <cstdint>
 #include <filesystem>
 #include <optional>
 #include <string>
@@ -18,6 +19,7 @@ Model load_llama2c_model(const std::filesystem::path& file);
 struct SaveOptions {
   std::optional<DType> dtype;   // default: each tensor's current type (F32, F16 or BF16)
   bool overwrite = false;       // refuse an existing destination unless set
+  uint64_t max_shard_bytes = 5'000'000'000;  // HF folders: split above this (transformers' default)
 };
 // Writes a Hugging Face folder (config.json, model.safetensors, tokenizer/generation files copied
 // from model.source when it is a folder). Atomic: written beside as a temporary, then renamed.

@@ -28,4 +28,23 @@ void matmul_naive(float* y, const float* x, int64_t T, const WeightMatrix& w);
 // Widens row `row` of w into dst[0..cols) as float32 (embedding look-ups, scores).
 void dequantize_row(float* dst, const WeightMatrix& w, int64_t row);
 
+// Accuracy switch for BF16 weights in prompt processing (T > 1).
+// exact = false (default): when the CPU has AVX512_BF16, x is rounded once to bf16 and
+//   multiplied with bf16 dot-product instructions (as llama.cpp does), about twice as fast;
+//   each x element then carries a relative error of at most 2^-9, so
+//   |y - y_exact| <= 2^-9 * sum_k |x_k * w_k| plus float32 accumulation error.
+// exact = true: weights are widened to float32 and x stays float32; the only error is
+//   float32 accumulation. Token generation (T == 1) is memory-bound and always exact.
+void matmul_set_exact(bool exact);
+bool matmul_exact();
+
+// Instruction sets the fast path can use, weakest first. The best one the CPU supports is
+// chosen at start-up; tests and benchmarks may force a weaker one.
+enum class MatmulIsa : uint8_t { Scalar, Avx2, Avx512, Avx512Bf16 };
+MatmulIsa matmul_isa_best();
+MatmulIsa matmul_isa();
+// Selects isa, clamped to matmul_isa_best(); returns the one now in use.
+MatmulIsa matmul_set_isa(MatmulIsa isa);
+const char* matmul_isa_name(MatmulIsa isa);
+
 }  // namespace optipfair

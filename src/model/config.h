@@ -36,6 +36,7 @@ struct ModelConfig {
   bool attention_bias = false;  // q/k/v biases (Qwen2)
   bool qk_norm = false;         // RMSNorm on q and k per head (Qwen3)
   std::string hidden_act = "silu";
+  int64_t sliding_window = 0;   // Mistral: attend to at most this many past positions; 0 = no limit
   int64_t bos_token_id = -1;
   std::vector<int64_t> eos_token_ids;
   DType dtype = DType::F32;     // storage type of the weights

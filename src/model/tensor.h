@@ -15,6 +15,8 @@ struct Tensor {
   DType dtype = DType::F32;
   std::vector<int64_t> shape;   // outermost first, as safetensors and PyTorch write it
   const void* data = nullptr;   // not owned
+  int64_t row_stride = 0;       // elements between row starts; 0 = contiguous (cols). A column-sliced
+                                // view (e.g. down_proj of a zero-padded layer) has row_stride > cols.
 
   bool present() const { return data != nullptr; }
   int64_t numel() const {
@@ -23,9 +25,15 @@ struct Tensor {
   size_t nbytes() const { return dtype_bytes(dtype, numel()); }
   int64_t rows() const { return shape.size() >= 2 ? shape[0] : 1; }
   int64_t cols() const { return shape.empty() ? 0 : shape.back(); }
-  // The 2-D matrix view the kernels take (rows contiguous).
+  int64_t stride() const { return row_stride > 0 ? row_stride : cols(); }
+  bool contiguous() const { return stride() == cols(); }
+  // The 2-D matrix view the kernels take.
   WeightMatrix matrix() const {
-    return WeightMatrix{data, dtype, rows(), cols(), dtype_bytes(dtype, cols())};
+    return WeightMatrix{data, dtype, rows(), cols(), dtype_bytes(dtype, stride())};
+  }
+  // Start of row r.
+  const uint8_t* row_data(int64_t r) const {
+    return static_cast<const uint8_t*>(data) + r * dtype_bytes(dtype, stride());
   }
 };
 

@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Set up, build and run the whole test suite, then again under AddressSanitizer + UBSan.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/install-deps.sh
+jobs=$(nproc)
+bash scripts/build.sh build
+(cd build && ctest --output-on-failure -j"$jobs")
+if [ "${OPTIPFAIR_SKIP_SANITIZERS:-0}" != "1" ]; then
+  bash scripts/build.sh build-asan -DOPTIPFAIR_SANITIZE=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo
+  (cd build-asan && ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure -j"$jobs" -LE slow)
+fi

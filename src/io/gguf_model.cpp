@@ -1,0 +1,424 @@
+// GGUF <-> Model: llama.cpp's metadata keys and tensor names for the llama, deci, mistral, qwen2 and
+// qwen3 architectures.
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <numbers>
+
+#include "io/gguf_file.h"
+#include "io/gguf_writer.h"
+#include "io/model_formats.h"
+#include "io/qk_permute.h"
+#include "model/rope.h"
+#include "util/error.h"
+
+namespace optipfair {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+// llama.cpp's llama-style archs store Q/K rows interleaved for its adjacent-pair RoPE; the qwen
+// archs use NEOX (rotate-half) RoPE and keep the Hugging Face order.
+bool arch_is_permuted(const std::string& arch) { return arch == "llama" || arch == "deci" || arch == "mistral"; }
+
+const std::vector<std::string>& gguf_archs() {
+  static const std::vector<std::string> archs = {"llama", "deci", "mistral", "qwen2", "qwen3"};
+  return archs;
+}
+
+std::string join(const std::vector<std::string>& v) {
+  std::string out;
+  for (const auto& s : v) out += (out.empty() ? "" : ", ") + s;
+  return out;
+}
+
+// A per-layer value that llama.cpp accepts as a scalar or as an array with one entry per layer.
+std::vector<int64_t> per_layer_ints(const GgufFile& g, const std::string& key, int64_t n_layers) {
+  const GgufValue& v = g.metadata().at(key);
+  if (v.kind != GgufValue::Kind::Array) return std::vector<int64_t>(static_cast<size_t>(n_layers), g.get_int(key));
+  std::vector<int64_t> out = g.get_int_array(key);
+  if (static_cast<int64_t>(out.size()) != n_layers)
+    throw Error("GGUF key '" + key + "' has " + std::to_string(out.size()) + " entries for " +
+                std::to_string(n_layers) + " layers");
+  return out;
+}
+
+int64_t uniform_or_throw(const std::vector<int64_t>& v, const std::string& what) {
+  for (int64_t x : v)
+    if (x != v.front())
+      throw Error("GGUF model has a different " + what + " per layer, which optipfair does not support");
+  return v.front();
+}
+
+// llama.cpp stores Llama 3.1 "llama3" rope scaling only as the precomputed per-frequency divisors in
+// rope_freqs.weight; these are the factors that scaling implies (as its converter computes them).
+std::vector<float> llama3_rope_factors(const ModelConfig& c) {
+  const RopeScaling& r = c.rope_scaling;
+  const double low_wavelen = r.original_max_position_embeddings / r.low_freq_factor;
+  const double high_wavelen = r.original_max_position_embeddings / r.high_freq_factor;
+  std::vector<float> out;
+  for (int64_t j = 0; j < c.head_dim / 2; ++j) {
+    const double freq = 1.0 / std::pow(c.rope_theta, 2.0 * static_cast<double>(j) / static_cast<double>(c.head_dim));
+    const double wavelen = 2 * std::numbers::pi / freq;
+    if (wavelen < high_wavelen) {
+      out.push_back(1.0f);
+    } else if (wavelen > low_wavelen) {
+      out.push_back(static_cast<float>(r.factor));
+    } else {
+      const double smooth = (r.original_max_position_embeddings / wavelen - r.low_freq_factor) /
+                            (r.high_freq_factor - r.low_freq_factor);
+      out.push_back(static_cast<float>(1.0 / ((1 - smooth) / r.factor + smooth)));
+    }
+  }
+  return out;
+}
+
+void read_rope_scaling(const GgufFile& g, const std::string& arch, ModelConfig& c) {
+  // Our own keys carry the exact Hugging Face parameters when we wrote the file.
+  if (g.has("optipfair.rope_scaling.type")) {
+    RopeScaling& r = c.rope_scaling;
+    r.type = g.get_string("optipfair.rope_scaling.type");
+    if (r.type != "none" && r.type != "linear" && r.type != "llama3")
+      throw Error("GGUF rope scaling type '" + r.type + "' is not supported (supported: linear, llama3)");
+    r.factor = g.get_float("optipfair.rope_scaling.factor");
+    r.low_freq_factor = g.get_float("optipfair.rope_scaling.low_freq_factor");
+    r.high_freq_factor = g.get_float("optipfair.rope_scaling.high_freq_factor");
+    r.original_max_position_embeddings = g.get_int("optipfair.rope_scaling.original_max_position_embeddings");
+    return;
+  }
+  const std::string type_key = arch + ".rope.scaling.type";
+  std::string type = g.has(type_key) ? g.get_string(type_key) : "none";
+  double factor = 1.0;
+  if (g.has(arch + ".rope.scaling.factor")) factor = g.get_float(arch + ".rope.scaling.factor");
+  if (!g.has(type_key) && g.has(arch + ".rope.scale_linear")) {  // older files
+    type = "linear";
+    factor = g.get_float(arch + ".rope.scale_linear");
+  }
+  if (type == "linear" && factor != 1.0) {
+    c.rope_scaling.type = "linear";
+    c.rope_scaling.factor = factor;
+  } else if (type != "none" && type != "linear") {
+    throw Error("GGUF rope scaling type '" + type + "' is not supported (supported: linear, llama3)");
+  }
+  const GgufTensorInfo* freqs = g.find_tensor("rope_freqs.weight");
+  if (!freqs) return;
+  // Llama 3.1-style scaling: recover its parameters assuming Meta's published defaults for the
+  // band limits, and refuse the file if the stored divisors do not match them.
+  if (freqs->dtype != DType::F32 || freqs->shape.size() != 1)
+    throw Error("GGUF tensor rope_freqs.weight must be a float32 vector");
+  std::vector<float> stored(static_cast<size_t>(freqs->shape[0]));
+  std::memcpy(stored.data(), freqs->data, stored.size() * sizeof(float));
+  RopeScaling& r = c.rope_scaling;
+  r.type = "llama3";
+  r.factor = *std::max_element(stored.begin(), stored.end());
+  r.low_freq_factor = 1.0;
+  r.high_freq_factor = 4.0;
+  r.original_max_position_embeddings = 8192;
+  std::vector<float> expect = llama3_rope_factors(c);
+  bool same = expect.size() == stored.size();
+  for (size_t k = 0; same && k < stored.size(); ++k) same = std::fabs(expect[k] - stored[k]) <= 1e-4f * expect[k];
+  if (!same)
+    throw Error("GGUF rope_freqs.weight does not match Llama 3 rope scaling with the standard band limits");
+}
+
+class GgufModelReader {
+ public:
+  GgufModelReader(const GgufFile& g, const fs::path& file) : g_(g), file_(file.string()) {}
+
+  Tensor get(const std::string& name, bool required = true) const {
+    const GgufTensorInfo* t = g_.find_tensor(name);
+    Tensor out;
+    if (!t) {
+      if (required) throw Error(file_ + " has no tensor '" + name + "'");
+      return out;
+    }
+    out.name = name;
+    out.dtype = t->dtype;
+    out.shape = t->shape;
+    out.data = t->data;
+    return out;
+  }
+
+ private:
+  const GgufFile& g_;
+  std::string file_;
+};
+
+}  // namespace
+
+Model load_gguf_model(const fs::path& file) {
+  const GgufFile g = GgufFile::open(file);
+  const std::string arch = g.get_string("general.architecture");
+  const auto& archs = gguf_archs();
+  if (std::find(archs.begin(), archs.end(), arch) == archs.end())
+    throw Error("GGUF architecture '" + arch + "' is not supported (supported: " + join(archs) + ")");
+  auto key = [&](const std::string& k) { return arch + "." + k; };
+
+  ModelConfig c;
+  c.model_type = (arch == "deci") ? "llama" : arch;
+  c.hidden_size = g.get_int(key("embedding_length"));
+  c.num_hidden_layers = g.get_int(key("block_count"));
+  if (c.num_hidden_layers <= 0 || c.num_hidden_layers > 100000)
+    throw Error(file.string() + ": block_count " + std::to_string(c.num_hidden_layers) + " is not valid");
+  c.num_attention_heads = uniform_or_throw(per_layer_ints(g, key("attention.head_count"), c.num_hidden_layers),
+                                           "attention head count");
+  c.num_key_value_heads =
+      g.has(key("attention.head_count_kv"))
+          ? uniform_or_throw(per_layer_ints(g, key("attention.head_count_kv"), c.num_hidden_layers),
+                             "key/value head count")
+          : c.num_attention_heads;
+  if (c.num_attention_heads <= 0 || c.num_key_value_heads <= 0)
+    throw Error(file.string() + " has a layer without attention heads, which optipfair does not support");
+  c.head_dim = g.has(key("attention.key_length")) ? g.get_int(key("attention.key_length"))
+                                                  : c.hidden_size / c.num_attention_heads;
+  if (g.has(key("attention.value_length")) && g.get_int(key("attention.value_length")) != c.head_dim)
+    throw Error(file.string() + " has different key and value head sizes, which optipfair does not support");
+  if (g.has(key("rope.dimension_count")) && g.get_int(key("rope.dimension_count")) != c.head_dim)
+    throw Error(file.string() + " rotates only part of each head (rope.dimension_count " +
+                std::to_string(g.get_int(key("rope.dimension_count"))) + " of " + std::to_string(c.head_dim) +
+                "), which optipfair does not support");
+  c.intermediate_sizes = per_layer_ints(g, key("feed_forward_length"), c.num_hidden_layers);
+  c.intermediate_size = *std::max_element(c.intermediate_sizes.begin(), c.intermediate_sizes.end());
+  if (g.has(key("context_length"))) c.max_position_embeddings = g.get_int(key("context_length"));
+  c.rms_norm_eps = g.has(key("attention.layer_norm_rms_epsilon")) ? g.get_float(key("attention.layer_norm_rms_epsilon"))
+                                                                  : 1e-5;
+  if (g.has(key("rope.freq_base"))) c.rope_theta = g.get_float(key("rope.freq_base"));
+  read_rope_scaling(g, arch, c);
+  if (g.has("tokenizer.ggml.bos_token_id")) c.bos_token_id = g.get_int("tokenizer.ggml.bos_token_id");
+  if (g.has("tokenizer.ggml.eos_token_id")) c.eos_token_ids = {g.get_int("tokenizer.ggml.eos_token_id")};
+
+  GgufModelReader r(g, file);
+  Model m;
+  m.source = file;
+  m.format = "gguf";
+  m.storage.push_back(g.mapping());
+  m.tok_embeddings = r.get("token_embd.weight");
+  if (g.has(key("vocab_size"))) {
+    c.vocab_size = g.get_int(key("vocab_size"));
+  } else {
+    c.vocab_size = m.tok_embeddings.shape.front();
+  }
+  m.final_norm = r.get("output_norm.weight");
+  m.lm_head = r.get("output.weight", false);
+  c.tie_word_embeddings = !m.lm_head.present();
+  if (c.tie_word_embeddings) m.lm_head = m.tok_embeddings;
+  c.attention_bias = g.find_tensor("blk.0.attn_q.bias") != nullptr;
+  c.qk_norm = g.find_tensor("blk.0.attn_q_norm.weight") != nullptr;
+  if (arch == "qwen3" && !c.qk_norm) throw Error(file.string() + " is qwen3 but has no attn_q_norm tensors");
+  // Ensure heads * head_dim agrees with the tensors before reordering rows by head.
+  config_validate(c);
+
+  const bool permuted = arch_is_permuted(arch);
+  m.layers.resize(static_cast<size_t>(c.num_hidden_layers));
+  for (int64_t l = 0; l < c.num_hidden_layers; ++l) {
+    const std::string p = "blk." + std::to_string(l) + ".";
+    LayerWeights& w = m.layers[static_cast<size_t>(l)];
+    w.attn_norm = r.get(p + "attn_norm.weight");
+    w.wq = r.get(p + "attn_q.weight");
+    w.wk = r.get(p + "attn_k.weight");
+    w.wv = r.get(p + "attn_v.weight");
+    w.wo = r.get(p + "attn_output.weight");
+    w.ffn_norm = r.get(p + "ffn_norm.weight");
+    w.w_gate = r.get(p + "ffn_gate.weight", false);
+    if (!w.w_gate.present())
+      throw Error(file.string() + " layer " + std::to_string(l) +
+                  " has no ffn_gate tensor: optipfair needs a gated (GLU) MLP");
+    w.w_up = r.get(p + "ffn_up.weight");
+    w.w_down = r.get(p + "ffn_down.weight");
+    if (c.attention_bias) {
+      w.bq = r.get(p + "attn_q.bias");
+      w.bk = r.get(p + "attn_k.bias");
+      w.bv = r.get(p + "attn_v.bias");
+    }
+    if (c.qk_norm) {
+      w.q_norm = r.get(p + "attn_q_norm.weight");
+      w.k_norm = r.get(p + "attn_k_norm.weight");
+    }
+    if (permuted) {
+      w.wq = qk_to_half_copy(m, w.wq, c.num_attention_heads, c.head_dim);
+      w.wk = qk_to_half_copy(m, w.wk, c.num_key_value_heads, c.head_dim);
+      if (w.bq.present()) w.bq = qk_to_half_copy(m, w.bq, c.num_attention_heads, c.head_dim);
+      if (w.bk.present()) w.bk = qk_to_half_copy(m, w.bk, c.num_key_value_heads, c.head_dim);
+    }
+  }
+  c.dtype = m.layers.front().wq.dtype;
+  m.config = std::move(c);
+  model_validate(m);
+  return m;
+}
+
+namespace {
+
+// Streams a Tensor's rows (in `row_order`, source row per output row; empty = identity) converted to
+// `to`. Handles strided (column-sliced) views. Q8_0 can be copied as is or widened, not produced.
+GgufWriter::TensorFill tensor_fill(const Tensor& t, DType to, std::vector<int64_t> row_order) {
+  return [&t, to, order = std::move(row_order)](std::ostream& out) {
+    const bool vector = t.shape.size() == 1;
+    const int64_t rows = vector ? t.shape[0] : t.rows();
+    const int64_t cols = vector ? 1 : t.cols();
+    const size_t src_stride = vector ? dtype_bytes(t.dtype, 1) : dtype_bytes(t.dtype, t.stride());
+    const auto* base = static_cast<const uint8_t*>(t.data);
+    std::vector<float> f(static_cast<size_t>(cols));
+    std::vector<uint8_t> buf(dtype_bytes(to == DType::Q8_0 ? DType::F32 : to, cols));
+    for (int64_t k = 0; k < rows; ++k) {
+      const int64_t src_row = order.empty() ? k : order[static_cast<size_t>(k)];
+      const uint8_t* src = base + static_cast<size_t>(src_row) * src_stride;
+      if (t.dtype == to) {
+        out.write(reinterpret_cast<const char*>(src), static_cast<std::streamsize>(dtype_bytes(to, cols)));
+        continue;
+      }
+      for (int64_t x = 0; x < cols; ++x) {
+        switch (t.dtype) {
+          case DType::F32: std::memcpy(&f[x], src + 4 * x, 4); break;
+          case DType::F16: { uint16_t h; std::memcpy(&h, src + 2 * x, 2); f[x] = f16_to_f32(h); break; }
+          case DType::BF16: { uint16_t h; std::memcpy(&h, src + 2 * x, 2); f[x] = bf16_to_f32(h); break; }
+          case DType::Q8_0: {
+            BlockQ8_0 b;
+            std::memcpy(&b, src + (x / kQ8BlockSize) * sizeof(BlockQ8_0), sizeof(b));
+            f[x] = f16_to_f32(b.scale_f16) * static_cast<float>(b.q[x % kQ8BlockSize]);
+            break;
+          }
+        }
+      }
+      for (int64_t x = 0; x < cols; ++x) {
+        switch (to) {
+          case DType::F32: std::memcpy(buf.data() + 4 * x, &f[x], 4); break;
+          case DType::F16: { uint16_t h = f32_to_f16(f[x]); std::memcpy(buf.data() + 2 * x, &h, 2); break; }
+          case DType::BF16: { uint16_t h = f32_to_bf16(f[x]); std::memcpy(buf.data() + 2 * x, &h, 2); break; }
+          case DType::Q8_0: break;  // refused before writing starts
+        }
+      }
+      out.write(reinterpret_cast<const char*>(buf.data()), static_cast<std::streamsize>(dtype_bytes(to, cols)));
+    }
+  };
+}
+
+// llama.cpp's general.file_type ("mostly" type) ids.
+uint32_t file_type_id(DType t) {
+  switch (t) {
+    case DType::F32: return 0;
+    case DType::F16: return 1;
+    case DType::Q8_0: return 7;
+    case DType::BF16: return 32;
+  }
+  return 0;
+}
+
+}  // namespace
+
+void save_gguf_model(const Model& m, const fs::path& file, const SaveOptions& options) {
+  const ModelConfig& c = m.config;
+  std::error_code ec;
+  if (!m.source.empty() && fs::exists(file, ec) && fs::equivalent(file, m.source, ec))
+    throw Error("refusing to write " + file.string() + " over the model it was loaded from");
+  if (!options.overwrite && fs::exists(file, ec))
+    throw Error(file.string() + " already exists (pass overwrite to replace it)");
+  if (options.dtype == DType::Q8_0) throw Error("saving GGUF as Q8_0 is not supported (use F32, F16 or BF16)");
+  model_validate(m);
+
+  std::vector<int64_t> widths;
+  for (const LayerWeights& w : m.layers) widths.push_back(w.intermediate_size());
+  const bool uniform = std::all_of(widths.begin(), widths.end(), [&](int64_t x) { return x == widths.front(); });
+  std::string arch;
+  if (c.model_type == "llama" || c.model_type == "mistral") {
+    arch = uniform ? "llama" : "deci";
+  } else if (c.model_type == "qwen2" || c.model_type == "qwen3") {
+    // No llama.cpp arch reads per-layer widths with qwen's biases / norms; our loader still does.
+    arch = c.model_type;
+  } else {
+    throw Error("cannot save architecture '" + c.model_type + "' as GGUF");
+  }
+  const bool permute = arch_is_permuted(arch);
+  auto key = [&](const std::string& k) { return arch + "." + k; };
+
+  // Writes 2-D weights in options.dtype; vectors (norms, biases) stay float32 as llama.cpp expects.
+  auto matrix_type = [&](const Tensor& t) { return options.dtype.value_or(t.dtype); };
+  const DType main_type = options.dtype.value_or(c.dtype);
+
+  GgufWriter w;
+  w.set("general.architecture", gguf_string(arch));
+  w.set("general.name", gguf_string(m.source.empty() ? std::string("optipfair model") : m.source.stem().string()));
+  w.set("general.file_type", gguf_uint32(file_type_id(main_type)));
+  if (main_type == DType::Q8_0) w.set("general.quantization_version", gguf_uint32(2));
+  w.set(key("context_length"), gguf_uint32(static_cast<uint32_t>(c.max_position_embeddings)));
+  w.set(key("embedding_length"), gguf_uint32(static_cast<uint32_t>(c.hidden_size)));
+  w.set(key("block_count"), gguf_uint32(static_cast<uint32_t>(c.num_hidden_layers)));
+  w.set(key("feed_forward_length"),
+        uniform ? gguf_uint32(static_cast<uint32_t>(widths.front())) : gguf_int32_array(widths));
+  w.set(key("attention.head_count"), gguf_uint32(static_cast<uint32_t>(c.num_attention_heads)));
+  w.set(key("attention.head_count_kv"), gguf_uint32(static_cast<uint32_t>(c.num_key_value_heads)));
+  w.set(key("attention.key_length"), gguf_uint32(static_cast<uint32_t>(c.head_dim)));
+  w.set(key("attention.value_length"), gguf_uint32(static_cast<uint32_t>(c.head_dim)));
+  w.set(key("attention.layer_norm_rms_epsilon"), gguf_float32(static_cast<float>(c.rms_norm_eps)));
+  w.set(key("rope.freq_base"), gguf_float32(static_cast<float>(c.rope_theta)));
+  w.set(key("rope.dimension_count"), gguf_uint32(static_cast<uint32_t>(c.head_dim)));
+  w.set(key("vocab_size"), gguf_uint32(static_cast<uint32_t>(c.vocab_size)));
+  std::vector<float> rope_factors;
+  if (c.rope_scaling.type != "none") {
+    // llama.cpp reads linear scaling from keys and llama3 scaling from rope_freqs.weight; our own
+    // keys keep the exact Hugging Face parameters for a lossless reload.
+    if (c.rope_scaling.type == "linear") {
+      w.set(key("rope.scaling.type"), gguf_string("linear"));
+      w.set(key("rope.scaling.factor"), gguf_float32(static_cast<float>(c.rope_scaling.factor)));
+    } else if (c.rope_scaling.type == "llama3") {
+      rope_factors = llama3_rope_factors(c);
+    }
+    w.set("optipfair.rope_scaling.type", gguf_string(c.rope_scaling.type));
+    w.set("optipfair.rope_scaling.factor", gguf_float64(c.rope_scaling.factor));
+    w.set("optipfair.rope_scaling.low_freq_factor", gguf_float64(c.rope_scaling.low_freq_factor));
+    w.set("optipfair.rope_scaling.high_freq_factor", gguf_float64(c.rope_scaling.high_freq_factor));
+    w.set("optipfair.rope_scaling.original_max_position_embeddings",
+          gguf_int64(c.rope_scaling.original_max_position_embeddings));
+  }
+  if (c.bos_token_id >= 0) w.set("tokenizer.ggml.bos_token_id", gguf_uint32(static_cast<uint32_t>(c.bos_token_id)));
+  if (!c.eos_token_ids.empty())
+    w.set("tokenizer.ggml.eos_token_id", gguf_uint32(static_cast<uint32_t>(c.eos_token_ids.front())));
+
+  auto add = [&](const std::string& name, const Tensor& t, std::vector<int64_t> order = {}) {
+    const DType to = t.shape.size() == 1 ? DType::F32 : matrix_type(t);
+    if (to == DType::Q8_0 && t.dtype != DType::Q8_0)
+      throw Error("cannot convert tensor '" + t.name + "' to Q8_0");
+    if (to == DType::Q8_0 && !order.empty() && t.shape.size() == 1)
+      throw Error("cannot reorder Q8_0 vector '" + t.name + "'");
+    w.add_tensor(name, to, t.shape, tensor_fill(t, to, std::move(order)));
+  };
+  auto interleave_order = [&](int64_t rows) {
+    std::vector<int64_t> order(static_cast<size_t>(rows));
+    // Output (interleaved) row k comes from rotate-half row qk_half_row(k).
+    for (int64_t k = 0; k < rows; ++k) order[static_cast<size_t>(k)] = qk_half_row(k, c.head_dim);
+    return order;
+  };
+
+  if (!rope_factors.empty())
+    w.add_tensor("rope_freqs.weight", DType::F32, {static_cast<int64_t>(rope_factors.size())}, rope_factors.data());
+  add("token_embd.weight", m.tok_embeddings);
+  add("output_norm.weight", m.final_norm);
+  const bool tied = c.tie_word_embeddings || m.lm_head.data == m.tok_embeddings.data;
+  if (!tied) add("output.weight", m.lm_head);
+  for (size_t l = 0; l < m.layers.size(); ++l) {
+    const LayerWeights& lw = m.layers[l];
+    const std::string p = "blk." + std::to_string(l) + ".";
+    add(p + "attn_norm.weight", lw.attn_norm);
+    add(p + "attn_q.weight", lw.wq, permute ? interleave_order(lw.wq.rows()) : std::vector<int64_t>{});
+    add(p + "attn_k.weight", lw.wk, permute ? interleave_order(lw.wk.rows()) : std::vector<int64_t>{});
+    add(p + "attn_v.weight", lw.wv);
+    add(p + "attn_output.weight", lw.wo);
+    if (lw.bq.present()) {
+      add(p + "attn_q.bias", lw.bq, permute ? interleave_order(lw.bq.shape[0]) : std::vector<int64_t>{});
+      add(p + "attn_k.bias", lw.bk, permute ? interleave_order(lw.bk.shape[0]) : std::vector<int64_t>{});
+      add(p + "attn_v.bias", lw.bv);
+    }
+    if (lw.q_norm.present()) {
+      add(p + "attn_q_norm.weight", lw.q_norm);
+      add(p + "attn_k_norm.weight", lw.k_norm);
+    }
+    add(p + "ffn_norm.weight", lw.ffn_norm);
+    add(p + "ffn_gate.weight", lw.w_gate);
+    add(p + "ffn_up.weight", lw.w_up);
+    add(p + "ffn_down.weight", lw.w_down);
+  }
+  w.write(file, options.overwrite);
+}
+
+}  // namespace optipfair

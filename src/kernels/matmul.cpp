@@ -1,0 +1,200 @@
+// Public matmul entry points: checks, the naive oracle, instruction-set
+// dispatch and the split of work over OpenMP threads.
+#include "kernels/matmul.h"
+
+#include <omp.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "kernels/matmul_internal.h"
+#include "util/error.h"
+
+namespace optipfair {
+namespace {
+
+MatmulIsa detect_isa() {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_cpu_init();
+  bool avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
+              __builtin_cpu_supports("f16c");
+  bool avx512 = avx2 && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+                __builtin_cpu_supports("avx512vl");
+  if (avx512 && __builtin_cpu_supports("avx512bf16")) return MatmulIsa::Avx512Bf16;
+  if (avx512) return MatmulIsa::Avx512;
+  if (avx2) return MatmulIsa::Avx2;
+#endif
+  return MatmulIsa::Scalar;
+}
+
+const MatmulIsa g_best_isa = detect_isa();
+std::atomic<MatmulIsa> g_isa{g_best_isa};
+std::atomic<bool> g_exact{false};
+
+void check_matrix(const WeightMatrix& w) {
+  if (w.rows < 0 || w.cols < 0)
+    throw Error("weight matrix has a negative shape (" + std::to_string(w.rows) + " x " +
+                std::to_string(w.cols) + ").");
+  if (w.dtype == DType::Q8_0 && w.cols % kQ8BlockSize != 0)
+    throw Error("Q8_0 weight matrix has " + std::to_string(w.cols) +
+                " columns, which is not a multiple of 32.");
+  if (w.row_bytes < dtype_bytes(w.dtype, w.cols))
+    throw Error("weight matrix row stride of " + std::to_string(w.row_bytes) +
+                " bytes is shorter than one row of " + std::to_string(w.cols) + " " +
+                dtype_name(w.dtype) + " values.");
+  if (w.data == nullptr && w.rows > 0 && w.cols > 0)
+    throw Error("weight matrix has no data.");
+}
+
+void check_call(const float* y, const float* x, int64_t T, const WeightMatrix& w) {
+  check_matrix(w);
+  if (T < 0) throw Error("matmul called with a negative number of rows (" + std::to_string(T) + ").");
+  if (T > 0 && w.rows > 0 && (y == nullptr || (x == nullptr && w.cols > 0)))
+    throw Error("matmul called with a null input or output buffer.");
+}
+
+double widen(const uint8_t* row, DType dtype, int64_t k) {
+  switch (dtype) {
+    case DType::F32: {
+      float f;
+      std::memcpy(&f, row + 4 * k, 4);
+      return f;
+    }
+    case DType::F16:
+    case DType::BF16: {
+      uint16_t h;
+      std::memcpy(&h, row + 2 * k, 2);
+      return dtype == DType::F16 ? f16_to_f32(h) : bf16_to_f32(h);
+    }
+    case DType::Q8_0: {
+      const uint8_t* blk = row + static_cast<size_t>(k / kQ8BlockSize) * sizeof(BlockQ8_0);
+      uint16_t s16;
+      std::memcpy(&s16, blk, 2);
+      return static_cast<double>(f16_to_f32(s16)) *
+             static_cast<int8_t>(blk[2 + k % kQ8BlockSize]);
+    }
+  }
+  return 0.0;
+}
+
+}  // namespace
+
+void matmul_set_exact(bool exact) { g_exact.store(exact); }
+bool matmul_exact() { return g_exact.load(); }
+
+MatmulIsa matmul_isa_best() { return g_best_isa; }
+MatmulIsa matmul_isa() { return g_isa.load(); }
+MatmulIsa matmul_set_isa(MatmulIsa isa) {
+  MatmulIsa chosen = std::min(isa, g_best_isa);
+  g_isa.store(chosen);
+  return chosen;
+}
+const char* matmul_isa_name(MatmulIsa isa) {
+  switch (isa) {
+    case MatmulIsa::Scalar: return "scalar";
+    case MatmulIsa::Avx2: return "avx2";
+    case MatmulIsa::Avx512: return "avx512";
+    case MatmulIsa::Avx512Bf16: return "avx512bf16";
+  }
+  return "?";
+}
+
+void matmul_naive(float* y, const float* x, int64_t T, const WeightMatrix& w) {
+  check_call(y, x, T, w);
+  const auto* base = static_cast<const uint8_t*>(w.data);
+  for (int64_t t = 0; t < T; ++t) {
+    for (int64_t n = 0; n < w.rows; ++n) {
+      const uint8_t* row = base + static_cast<size_t>(n) * w.row_bytes;
+      double s = 0.0;
+      for (int64_t k = 0; k < w.cols; ++k) s += static_cast<double>(x[t * w.cols + k]) * widen(row, w.dtype, k);
+      y[t * w.rows + n] = static_cast<float>(s);
+    }
+  }
+}
+
+void matmul(float* y, const float* x, int64_t T, const WeightMatrix& w) {
+  check_call(y, x, T, w);
+  const int64_t N = w.rows, K = w.cols;
+  if (T == 0 || N == 0) return;
+  if (K == 0) {
+    std::fill(y, y + T * N, 0.0f);
+    return;
+  }
+  detail::MatmulArgs a;
+  a.y = y;
+  a.x = x;
+  a.T = T;
+  a.K = K;
+  a.ldy = N;
+  a.w = static_cast<const uint8_t*>(w.data);
+  a.row_bytes = w.row_bytes;
+  a.dtype = w.dtype;
+
+  void (*rows)(const detail::MatmulArgs&, int64_t, int64_t) = detail::matmul_rows_scalar;
+  const MatmulIsa isa = g_isa.load();
+  if (isa >= MatmulIsa::Avx512) rows = detail::matmul_rows_avx512;
+  else if (isa == MatmulIsa::Avx2) rows = detail::matmul_rows_avx2;
+
+  // Token generation (T == 1) streams the weights from memory and gains
+  // nothing from bf16 activations, so it always stays exact.
+  thread_local std::vector<uint16_t> x_bf16;
+  if (isa == MatmulIsa::Avx512Bf16 && w.dtype == DType::BF16 && T > 1 && !g_exact.load()) {
+    x_bf16.resize(static_cast<size_t>(T * K));
+    detail::convert_f32_to_bf16_avx512bf16(x_bf16.data(), x, T * K);
+    a.x_bf16 = x_bf16.data();
+    rows = detail::matmul_rows_avx512bf16;
+  }
+
+  // Work items: blocks of kRowBlock weight rows times chunks of kTChunk rows
+  // of x. Within an item the kernel keeps a few weight rows hot in cache and
+  // runs all kTChunk x rows against them, so each weight is fetched from
+  // memory once per chunk. Splitting T as well keeps both threads busy when N
+  // is small. Results do not depend on the split: every y element is summed
+  // in the same order whichever item computes it.
+  constexpr int64_t kRowBlock = 16;
+  constexpr int64_t kTChunk = 64;
+  const int64_t n_blocks = (N + kRowBlock - 1) / kRowBlock;
+  const int64_t t_chunks = (T + kTChunk - 1) / kTChunk;
+  const int64_t items = n_blocks * t_chunks;
+  // Below about 64k multiply-adds a fork/join costs more than it saves.
+  const bool parallel = items > 1 && T * N * K >= (int64_t{1} << 16) && !omp_in_parallel();
+#pragma omp parallel for schedule(static) if (parallel)
+  for (int64_t i = 0; i < items; ++i) {
+    const int64_t tc = i / n_blocks, nb = i % n_blocks;
+    detail::MatmulArgs part = a;
+    const int64_t t0 = tc * kTChunk;
+    part.T = std::min(kTChunk, T - t0);
+    part.x = a.x + t0 * K;
+    if (part.x_bf16) part.x_bf16 = a.x_bf16 + t0 * K;
+    part.y = a.y + t0 * N;
+    rows(part, nb * kRowBlock, std::min(N, (nb + 1) * kRowBlock));
+  }
+}
+
+void dequantize_row(float* dst, const WeightMatrix& w, int64_t row) {
+  check_matrix(w);
+  if (row < 0 || row >= w.rows)
+    throw Error("row " + std::to_string(row) + " is outside a weight matrix of " +
+                std::to_string(w.rows) + " rows.");
+  const uint8_t* p = static_cast<const uint8_t*>(w.data) + static_cast<size_t>(row) * w.row_bytes;
+  switch (w.dtype) {
+    case DType::F32:
+      std::memcpy(dst, p, static_cast<size_t>(w.cols) * 4);
+      break;
+    case DType::BF16:
+      for (int64_t k = 0; k < w.cols; ++k) {
+        uint16_t h;
+        std::memcpy(&h, p + 2 * k, 2);
+        dst[k] = bf16_to_f32(h);
+      }
+      break;
+    default:
+      for (int64_t k = 0; k < w.cols; ++k) dst[k] = static_cast<float>(widen(p, w.dtype, k));
+      break;
+  }
+}
+
+}  // namespace optipfair

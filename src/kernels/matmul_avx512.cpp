@@ -1,0 +1,224 @@
+// AVX-512 matmul kernels. Only called after a runtime CPU check, so the whole
+// file is compiled for AVX-512 through a pragma placed AFTER every #include:
+// inline functions from headers then keep the baseline target and the linker
+// can never pick an AVX-512 copy of them for code that runs on older CPUs.
+#include <immintrin.h>
+
+#include <cstdint>
+#include <cstring>
+
+#include "kernels/matmul_internal.h"
+
+// GCC 12's AVX-512 intrinsics fill unused lanes from a deliberately
+// uninitialised _mm512_undefined_*() value, which -Wuninitialized then reports
+// at every inlined call (GCC bug 105593); nothing here reads such a lane.
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+
+#pragma GCC push_options
+#pragma GCC target("avx512f,avx512bw,avx512vl,avx2,fma,f16c")
+
+namespace optipfair::detail {
+namespace {
+
+// Micro-tile: kTileT rows of x against kTileN weight rows; 4 x 4 float32
+// accumulators (x2 vectors of weights per row) fit the 32 zmm registers with
+// room for the loaded weights, and each weight vector, once widened, serves
+// kTileT rows of x.
+constexpr int kTileN = 4;
+constexpr int kTileT = 4;
+
+// Loads 32 consecutive weights starting at element k of a row as two float32
+// vectors; masked lanes read no memory and come back as zero.
+template <DType DT>
+inline void load_w32(const uint8_t* row, int64_t k, __mmask16 m0, __mmask16 m1, __m512& lo,
+                     __m512& hi) {
+  if constexpr (DT == DType::F32) {
+    const float* p = reinterpret_cast<const float*>(row) + k;
+    lo = _mm512_maskz_loadu_ps(m0, p);
+    hi = _mm512_maskz_loadu_ps(m1, p + 16);
+  } else if constexpr (DT == DType::BF16) {
+    // bf16 is the top half of a float32: widening is a zero-extend and a shift.
+    const uint16_t* p = reinterpret_cast<const uint16_t*>(row) + k;
+    __m512i a = _mm512_cvtepu16_epi32(_mm256_maskz_loadu_epi16(m0, p));
+    __m512i b = _mm512_cvtepu16_epi32(_mm256_maskz_loadu_epi16(m1, p + 16));
+    lo = _mm512_castsi512_ps(_mm512_slli_epi32(a, 16));
+    hi = _mm512_castsi512_ps(_mm512_slli_epi32(b, 16));
+  } else if constexpr (DT == DType::F16) {
+    const uint16_t* p = reinterpret_cast<const uint16_t*>(row) + k;
+    lo = _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(m0, p));
+    hi = _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(m1, p + 16));
+  } else {
+    // Q8_0: k is always a block start. q * scale is exact in float32 (8 + 11 bits).
+    const uint8_t* blk = row + static_cast<size_t>(k / kQ8BlockSize) * sizeof(BlockQ8_0);
+    uint16_t s16;
+    std::memcpy(&s16, blk, 2);
+    __m512 d = _mm512_set1_ps(_cvtsh_ss(s16));
+    __m256i q = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk + 2));
+    lo = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm256_castsi256_si128(q))), d);
+    hi = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm256_extracti128_si256(q, 1))), d);
+  }
+}
+
+// Sums each of four vectors; every lane of the result goes through the same
+// addition tree, so a value does not depend on its position in the tile (and
+// hence not on how the rows were split over threads).
+inline __m128 reduce4(__m512 a, __m512 b, __m512 c, __m512 d) {
+  auto to128 = [](__m512 v) {
+    __m256 lo = _mm512_castps512_ps256(v);
+    __m256 hi = _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1));
+    __m256 s = _mm256_add_ps(lo, hi);
+    return _mm_add_ps(_mm256_castps256_ps128(s), _mm256_extractf128_ps(s, 1));
+  };
+  __m128 a4 = to128(a), b4 = to128(b), c4 = to128(c), d4 = to128(d);
+  return _mm_hadd_ps(_mm_hadd_ps(a4, b4), _mm_hadd_ps(c4, d4));
+}
+
+// y[t, 0..nvalid) for TT rows of x against the kTileN rows in wr (rows past
+// nvalid repeat the last valid row and are not stored).
+template <DType DT, int TT>
+inline void tile_f32(const float* x, int64_t K, const uint8_t* const* wr, float* y, int64_t ldy,
+                     int nvalid) {
+  __m512 acc[TT][kTileN];
+  for (int t = 0; t < TT; ++t)
+    for (int j = 0; j < kTileN; ++j) acc[t][j] = _mm512_setzero_ps();
+
+  auto step = [&](int64_t k, __mmask16 m0, __mmask16 m1) __attribute__((always_inline)) {
+    __m512 wlo[kTileN], whi[kTileN];
+    for (int j = 0; j < kTileN; ++j) load_w32<DT>(wr[j], k, m0, m1, wlo[j], whi[j]);
+    for (int t = 0; t < TT; ++t) {
+      const float* xp = x + t * K + k;
+      __m512 xlo = _mm512_maskz_loadu_ps(m0, xp);
+      __m512 xhi = _mm512_maskz_loadu_ps(m1, xp + 16);
+      for (int j = 0; j < kTileN; ++j) {
+        acc[t][j] = _mm512_fmadd_ps(xlo, wlo[j], acc[t][j]);
+        acc[t][j] = _mm512_fmadd_ps(xhi, whi[j], acc[t][j]);
+      }
+    }
+  };
+  int64_t k = 0;
+  for (; k + 32 <= K; k += 32) step(k, 0xffff, 0xffff);
+  if (k < K) {
+    int rem = static_cast<int>(K - k);
+    __mmask16 m0 = rem >= 16 ? 0xffff : static_cast<__mmask16>((1u << rem) - 1);
+    __mmask16 m1 = rem > 16 ? static_cast<__mmask16>((1u << (rem - 16)) - 1) : 0;
+    step(k, m0, m1);
+  }
+  __mmask8 store = static_cast<__mmask8>((1u << nvalid) - 1);
+  for (int t = 0; t < TT; ++t)
+    _mm_mask_storeu_ps(y + t * ldy, store, reduce4(acc[t][0], acc[t][1], acc[t][2], acc[t][3]));
+}
+
+template <DType DT>
+void rows_f32(const MatmulArgs& a, int64_t n0, int64_t n1) {
+  for (int64_t n = n0; n < n1; n += kTileN) {
+    const uint8_t* wr[kTileN];
+    for (int j = 0; j < kTileN; ++j)
+      wr[j] = a.w + static_cast<size_t>(n + j < n1 ? n + j : n1 - 1) * a.row_bytes;
+    int nvalid = static_cast<int>(n1 - n < kTileN ? n1 - n : kTileN);
+    int64_t t = 0;
+    for (; t + kTileT <= a.T; t += kTileT)
+      tile_f32<DT, kTileT>(a.x + t * a.K, a.K, wr, a.y + t * a.ldy + n, a.ldy, nvalid);
+    const float* xt = a.x + t * a.K;
+    float* yt = a.y + t * a.ldy + n;
+    switch (a.T - t) {
+      case 1: tile_f32<DT, 1>(xt, a.K, wr, yt, a.ldy, nvalid); break;
+      case 2: tile_f32<DT, 2>(xt, a.K, wr, yt, a.ldy, nvalid); break;
+      case 3: tile_f32<DT, 3>(xt, a.K, wr, yt, a.ldy, nvalid); break;
+      default: break;
+    }
+  }
+}
+
+}  // namespace
+
+void matmul_rows_avx512(const MatmulArgs& a, int64_t n0, int64_t n1) {
+  switch (a.dtype) {
+    case DType::F32: rows_f32<DType::F32>(a, n0, n1); break;
+    case DType::F16: rows_f32<DType::F16>(a, n0, n1); break;
+    case DType::BF16: rows_f32<DType::BF16>(a, n0, n1); break;
+    case DType::Q8_0: rows_f32<DType::Q8_0>(a, n0, n1); break;
+  }
+}
+
+}  // namespace optipfair::detail
+
+#pragma GCC pop_options
+
+// The bf16 dot-product path needs AVX512_BF16 on top of the above; it is a
+// separate target region because some AVX-512 CPUs (Skylake-X) lack it.
+#pragma GCC push_options
+#pragma GCC target("avx512f,avx512bw,avx512vl,avx512bf16,avx2,fma,f16c")
+
+namespace optipfair::detail {
+namespace {
+
+// Both x and w are bf16 here, so one 512-bit load of each covers 32 elements
+// and _mm512_dpbf16_ps does the 32 multiply-adds (pairs summed into 16 lanes)
+// with no widening work at all.
+constexpr int kTileTBf16 = 6;
+
+template <int TT>
+inline void tile_bf16(const uint16_t* x, int64_t K, const uint8_t* const* wr, float* y,
+                      int64_t ldy, int nvalid) {
+  __m512 acc[TT][kTileN];
+  for (int t = 0; t < TT; ++t)
+    for (int j = 0; j < kTileN; ++j) acc[t][j] = _mm512_setzero_ps();
+  auto step = [&](int64_t k, __mmask32 m) __attribute__((always_inline)) {
+    __m512i wv[kTileN];
+    for (int j = 0; j < kTileN; ++j)
+      wv[j] = _mm512_maskz_loadu_epi16(m, reinterpret_cast<const uint16_t*>(wr[j]) + k);
+    for (int t = 0; t < TT; ++t) {
+      __m512i xv = _mm512_maskz_loadu_epi16(m, x + t * K + k);
+      for (int j = 0; j < kTileN; ++j)
+        acc[t][j] = _mm512_dpbf16_ps(acc[t][j], (__m512bh)xv, (__m512bh)wv[j]);
+    }
+  };
+  int64_t k = 0;
+  for (; k + 32 <= K; k += 32) step(k, 0xffffffffu);
+  if (k < K) step(k, static_cast<__mmask32>((1u << (K - k)) - 1));
+  __mmask8 store = static_cast<__mmask8>((1u << nvalid) - 1);
+  for (int t = 0; t < TT; ++t)
+    _mm_mask_storeu_ps(y + t * ldy, store, reduce4(acc[t][0], acc[t][1], acc[t][2], acc[t][3]));
+}
+
+}  // namespace
+
+void matmul_rows_avx512bf16(const MatmulArgs& a, int64_t n0, int64_t n1) {
+  for (int64_t n = n0; n < n1; n += kTileN) {
+    const uint8_t* wr[kTileN];
+    for (int j = 0; j < kTileN; ++j)
+      wr[j] = a.w + static_cast<size_t>(n + j < n1 ? n + j : n1 - 1) * a.row_bytes;
+    int nvalid = static_cast<int>(n1 - n < kTileN ? n1 - n : kTileN);
+    int64_t t = 0;
+    for (; t + kTileTBf16 <= a.T; t += kTileTBf16)
+      tile_bf16<kTileTBf16>(a.x_bf16 + t * a.K, a.K, wr, a.y + t * a.ldy + n, a.ldy, nvalid);
+    const uint16_t* xt = a.x_bf16 + t * a.K;
+    float* yt = a.y + t * a.ldy + n;
+    switch (a.T - t) {
+      case 1: tile_bf16<1>(xt, a.K, wr, yt, a.ldy, nvalid); break;
+      case 2: tile_bf16<2>(xt, a.K, wr, yt, a.ldy, nvalid); break;
+      case 3: tile_bf16<3>(xt, a.K, wr, yt, a.ldy, nvalid); break;
+      case 4: tile_bf16<4>(xt, a.K, wr, yt, a.ldy, nvalid); break;
+      case 5: tile_bf16<5>(xt, a.K, wr, yt, a.ldy, nvalid); break;
+      default: break;
+    }
+  }
+}
+
+void convert_f32_to_bf16_avx512bf16(uint16_t* dst, const float* src, int64_t n) {
+  int64_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    __m256bh h = _mm512_cvtneps_pbh(_mm512_loadu_ps(src + i));
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(dst + i), (__m256i)h);
+  }
+  if (i < n) {
+    __mmask16 m = static_cast<__mmask16>((1u << (n - i)) - 1);
+    __m256bh h = _mm512_cvtneps_pbh(_mm512_maskz_loadu_ps(m, src + i));
+    _mm256_mask_storeu_epi16(dst + i, m, (__m256i)h);
+  }
+}
+
+}  // namespace optipfair::detail
+
+#pragma GCC pop_options

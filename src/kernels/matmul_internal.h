@@ -1,0 +1,32 @@
+// What matmul.cpp hands to the per-instruction-set kernels (matmul_<isa>.cpp).
+// Each kernel computes y[t, n] for every t < T and n in [n0, n1); the caller splits
+// the work over threads, so a kernel never starts threads itself.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+
+#include "kernels/dtype.h"
+
+namespace optipfair::detail {
+
+struct MatmulArgs {
+  float* y = nullptr;               // [T x ldy]
+  const float* x = nullptr;         // [T x K]
+  const uint16_t* x_bf16 = nullptr; // x rounded to bf16 when the bf16 dot-product path is on
+  int64_t T = 0;
+  int64_t K = 0;
+  int64_t ldy = 0;                  // N
+  const uint8_t* w = nullptr;
+  size_t row_bytes = 0;
+  DType dtype = DType::F32;
+};
+
+void matmul_rows_scalar(const MatmulArgs& a, int64_t n0, int64_t n1);
+void matmul_rows_avx2(const MatmulArgs& a, int64_t n0, int64_t n1);
+void matmul_rows_avx512(const MatmulArgs& a, int64_t n0, int64_t n1);
+// Only for BF16 weights with a.x_bf16 set; needs AVX512_BF16.
+void matmul_rows_avx512bf16(const MatmulArgs& a, int64_t n0, int64_t n1);
+// Rounds n floats to bf16 (nearest even) with the AVX512_BF16 conversion.
+void convert_f32_to_bf16_avx512bf16(uint16_t* dst, const float* src, int64_t n);
+
+}  // namespace optipfair::detail

@@ -1,0 +1,191 @@
+#include "model/config.h"
+
+#include <algorithm>
+
+#include "util/error.h"
+
+namespace optipfair {
+
+using nlohmann::json;
+
+const std::vector<std::string>& supported_model_types() {
+  static const std::vector<std::string> types = {"llama", "mistral", "qwen2", "qwen3"};
+  return types;
+}
+
+namespace {
+
+std::string join(const std::vector<std::string>& items) {
+  std::string out;
+  for (const auto& s : items) out += (out.empty() ? "" : ", ") + s;
+  return out;
+}
+
+template <typename T>
+T get_or(const json& j, const char* key, T fallback) {
+  auto it = j.find(key);
+  if (it == j.end() || it->is_null()) return fallback;
+  try {
+    return it->get<T>();
+  } catch (const json::exception&) {
+    throw Error(std::string("config.json: key '") + key + "' has the wrong type");
+  }
+}
+
+int64_t require_int(const json& j, const char* key) {
+  auto it = j.find(key);
+  if (it == j.end() || !it->is_number_integer())
+    throw Error(std::string("config.json has no integer '") + key + "'");
+  return it->get<int64_t>();
+}
+
+RopeScaling parse_rope_scaling(const json& j) {
+  RopeScaling r;
+  if (j.is_null()) return r;
+  if (!j.is_object()) throw Error("config.json: rope_scaling must be an object or null");
+  std::string type = get_or<std::string>(j, "rope_type", get_or<std::string>(j, "type", "default"));
+  if (type == "default") return r;
+  if (type != "llama3" && type != "linear")
+    throw Error("rope_scaling type '" + type + "' is not supported (supported: llama3, linear)");
+  r.type = type;
+  r.factor = get_or<double>(j, "factor", 1.0);
+  r.low_freq_factor = get_or<double>(j, "low_freq_factor", 1.0);
+  r.high_freq_factor = get_or<double>(j, "high_freq_factor", 4.0);
+  r.original_max_position_embeddings = get_or<int64_t>(j, "original_max_position_embeddings", 8192);
+  return r;
+}
+
+}  // namespace
+
+void config_validate(const ModelConfig& c) {
+  const auto& types = supported_model_types();
+  if (std::find(types.begin(), types.end(), c.model_type) == types.end())
+    throw Error("architecture '" + c.model_type + "' is not supported (supported: " + join(types) + ")");
+  if (c.hidden_act != "silu" && c.hidden_act != "swish")
+    throw Error("activation '" + c.hidden_act +
+                "' is not supported: optipfair needs a gated SiLU (SwiGLU) MLP");
+  if (c.hidden_size <= 0 || c.num_hidden_layers <= 0 || c.num_attention_heads <= 0 ||
+      c.num_key_value_heads <= 0 || c.head_dim <= 0 || c.vocab_size <= 0)
+    throw Error("config has a non-positive size (hidden, layers, heads, head_dim or vocab)");
+  if (c.num_attention_heads % c.num_key_value_heads != 0)
+    throw Error("num_attention_heads (" + std::to_string(c.num_attention_heads) +
+                ") is not a multiple of num_key_value_heads (" + std::to_string(c.num_key_value_heads) + ")");
+  if (c.head_dim % 2 != 0) throw Error("head_dim must be even for rotary embeddings");
+  if (static_cast<int64_t>(c.intermediate_sizes.size()) != c.num_hidden_layers)
+    throw Error("config has " + std::to_string(c.intermediate_sizes.size()) + " MLP widths for " +
+                std::to_string(c.num_hidden_layers) + " layers");
+  for (int64_t w : c.intermediate_sizes)
+    if (w <= 0) throw Error("config has an MLP layer of width " + std::to_string(w));
+}
+
+ModelConfig config_from_hf_json(const json& j) {
+  if (!j.is_object()) throw Error("config.json is not a JSON object");
+  ModelConfig c;
+  c.raw = j;
+  c.model_type = get_or<std::string>(j, "model_type", "");
+  if (c.model_type.empty()) throw Error("config.json has no model_type");
+  const auto& types = supported_model_types();
+  if (std::find(types.begin(), types.end(), c.model_type) == types.end())
+    throw Error("architecture '" + c.model_type + "' is not supported (supported: " + join(types) + ")");
+  if (get_or<bool>(j, "mlp_bias", false)) throw Error("MLP biases (mlp_bias: true) are not supported");
+
+  c.hidden_size = require_int(j, "hidden_size");
+  c.num_hidden_layers = require_int(j, "num_hidden_layers");
+  c.num_attention_heads = require_int(j, "num_attention_heads");
+  c.num_key_value_heads = get_or<int64_t>(j, "num_key_value_heads", c.num_attention_heads);
+  c.head_dim = get_or<int64_t>(j, "head_dim", c.num_attention_heads > 0 ? c.hidden_size / c.num_attention_heads : 0);
+  c.vocab_size = require_int(j, "vocab_size");
+  c.intermediate_size = require_int(j, "intermediate_size");
+  c.max_position_embeddings = get_or<int64_t>(j, "max_position_embeddings", 2048);
+  c.rms_norm_eps = get_or<double>(j, "rms_norm_eps", 1e-6);
+  c.hidden_act = get_or<std::string>(j, "hidden_act", "silu");
+  c.tie_word_embeddings = get_or<bool>(j, "tie_word_embeddings", false);
+  c.attention_bias = c.model_type == "qwen2" ? true : get_or<bool>(j, "attention_bias", false);
+  c.qk_norm = c.model_type == "qwen3";
+  if (c.model_type == "mistral") c.sliding_window = get_or<int64_t>(j, "sliding_window", 0);
+  if (c.model_type == "qwen2" && get_or<bool>(j, "use_sliding_window", false))
+    c.sliding_window = get_or<int64_t>(j, "sliding_window", 0);
+
+  // transformers 4.x writes rope_theta/rope_scaling; 5.x nests them in rope_parameters.
+  c.rope_theta = get_or<double>(j, "rope_theta", 10000.0);
+  if (auto it = j.find("rope_parameters"); it != j.end() && it->is_object()) {
+    c.rope_theta = get_or<double>(*it, "rope_theta", c.rope_theta);
+    c.rope_scaling = parse_rope_scaling(*it);
+  }
+  if (auto it = j.find("rope_scaling"); it != j.end()) c.rope_scaling = parse_rope_scaling(*it);
+
+  c.bos_token_id = get_or<int64_t>(j, "bos_token_id", -1);
+  if (auto it = j.find("eos_token_id"); it != j.end()) {
+    if (it->is_number_integer()) c.eos_token_ids = {it->get<int64_t>()};
+    else if (it->is_array()) c.eos_token_ids = it->get<std::vector<int64_t>>();
+  }
+  std::string dtype = get_or<std::string>(j, "torch_dtype", get_or<std::string>(j, "dtype", "float32"));
+  try {
+    c.dtype = dtype_from_name(dtype);
+  } catch (const Error&) {
+    c.dtype = DType::F32;  // the tensors' own types decide; this is only the declared default
+  }
+
+  // Written by optipfair when pruned layers differ in width (the tensors are zero-padded on disk).
+  if (auto it = j.find("optipfair_intermediate_sizes"); it != j.end() && it->is_array()) {
+    c.intermediate_sizes = it->get<std::vector<int64_t>>();
+  } else {
+    c.intermediate_sizes.assign(static_cast<size_t>(std::max<int64_t>(c.num_hidden_layers, 0)),
+                                c.intermediate_size);
+  }
+  config_validate(c);
+  for (int64_t w : c.intermediate_sizes)
+    if (w > c.intermediate_size)
+      throw Error("optipfair_intermediate_sizes has a layer wider than intermediate_size");
+  return c;
+}
+
+json config_to_hf_json(const ModelConfig& c) {
+  json j = c.raw.is_object() ? c.raw : json::object();
+  static const std::map<std::string, std::string> arch_names = {{"llama", "LlamaForCausalLM"},
+                                                                {"mistral", "MistralForCausalLM"},
+                                                                {"qwen2", "Qwen2ForCausalLM"},
+                                                                {"qwen3", "Qwen3ForCausalLM"}};
+  if (auto it = arch_names.find(c.model_type); it != arch_names.end()) j["architectures"] = {it->second};
+  j["model_type"] = c.model_type;
+  j["hidden_size"] = c.hidden_size;
+  j["num_hidden_layers"] = c.num_hidden_layers;
+  j["num_attention_heads"] = c.num_attention_heads;
+  j["num_key_value_heads"] = c.num_key_value_heads;
+  j["head_dim"] = c.head_dim;
+  j["vocab_size"] = c.vocab_size;
+  j["max_position_embeddings"] = c.max_position_embeddings;
+  j["rms_norm_eps"] = c.rms_norm_eps;
+  j["hidden_act"] = c.hidden_act;
+  j["tie_word_embeddings"] = c.tie_word_embeddings;
+  if (c.model_type != "qwen2") j["attention_bias"] = c.attention_bias;
+  if (!j.contains("rope_parameters")) j["rope_theta"] = c.rope_theta;
+  if (c.rope_scaling.type == "none") {
+    if (!j.contains("rope_parameters")) j["rope_scaling"] = nullptr;
+  } else if (!j.contains("rope_parameters")) {
+    j["rope_scaling"] = {{"rope_type", c.rope_scaling.type},
+                         {"factor", c.rope_scaling.factor},
+                         {"low_freq_factor", c.rope_scaling.low_freq_factor},
+                         {"high_freq_factor", c.rope_scaling.high_freq_factor},
+                         {"original_max_position_embeddings", c.rope_scaling.original_max_position_embeddings}};
+  }
+  if (c.bos_token_id >= 0) j["bos_token_id"] = c.bos_token_id;
+  if (c.eos_token_ids.size() == 1) j["eos_token_id"] = c.eos_token_ids[0];
+  else if (!c.eos_token_ids.empty()) j["eos_token_id"] = c.eos_token_ids;
+  j["torch_dtype"] = c.dtype == DType::BF16 ? "bfloat16" : c.dtype == DType::F16 ? "float16" : "float32";
+  j.erase("dtype");
+
+  // The widest layer: narrower ones are zero-padded to it on disk, and their true widths recorded.
+  int64_t widest = c.intermediate_sizes.empty() ? c.intermediate_size : 0;
+  bool uniform = true;
+  for (int64_t w : c.intermediate_sizes) {
+    widest = std::max(widest, w);
+    uniform = uniform && w == c.intermediate_sizes.front();
+  }
+  j["intermediate_size"] = widest;
+  if (uniform) j.erase("optipfair_intermediate_sizes");
+  else j["optipfair_intermediate_sizes"] = c.intermediate_sizes;
+  return j;
+}
+
+}  // namespace optipfair

@@ -1,0 +1,221 @@
+// The decoder forward pass, top to bottom: embed, then per layer
+//   rmsnorm -> q,k,v -> (q/k norm) -> rope -> cache -> causal attention -> o_proj -> residual
+//   rmsnorm -> gate, up -> silu(gate) * up -> down -> residual
+// then the final norm and the LM head. Every row of the batch goes through each matrix product
+// together; attention is per sequence.
+#include "model/forward.h"
+
+#include <atomic>
+#include <cmath>
+
+#include "kernels/elementwise.h"
+#include "kernels/matmul.h"
+#include "model/rope.h"
+#include "util/error.h"
+
+namespace optipfair {
+
+namespace {
+
+std::atomic<uint64_t> g_forward_calls{0};
+
+std::vector<float> widen(const Tensor& t) {
+  std::vector<float> out(static_cast<size_t>(t.numel()));
+  if (t.present()) dequantize_row(out.data(), WeightMatrix{t.data, t.dtype, 1, t.numel(), t.nbytes()}, 0);
+  return out;
+}
+
+void add_bias(float* y, const Tensor& bias, int64_t rows, int64_t cols) {
+  if (!bias.present()) return;
+  std::vector<float> b = widen(bias);
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t c = 0; c < cols; ++c) y[r * cols + c] += b[static_cast<size_t>(c)];
+}
+
+// Where each sequence's new rows sit in the batch matrix.
+struct SeqSpan {
+  int64_t first_row;
+  int64_t rows;
+  int64_t start_pos;  // position of its first new token
+};
+
+}  // namespace
+
+KVCache::KVCache(const ModelConfig& config, int64_t capacity)
+    : capacity_(capacity), kv_dim_(config.kv_dim()) {
+  k_.resize(static_cast<size_t>(config.num_hidden_layers));
+  v_.resize(static_cast<size_t>(config.num_hidden_layers));
+  for (auto& k : k_) k.resize(static_cast<size_t>(capacity * kv_dim_));
+  for (auto& v : v_) v.resize(static_cast<size_t>(capacity * kv_dim_));
+}
+
+void KVCache::truncate(int64_t n) {
+  if (n < 0 || n > length_) throw Error("KV cache truncation past its length");
+  length_ = n;
+}
+
+uint64_t forward_call_count() { return g_forward_calls.load(); }
+
+std::vector<float> forward(const Model& model, std::span<const SequenceInput> batch, LogitsMode mode,
+                           ActivationCapture* capture) {
+  g_forward_calls.fetch_add(1);
+  const ModelConfig& c = model.config;
+  const int64_t H = c.hidden_size, V = c.vocab_size, hd = c.head_dim;
+  const int64_t n_heads = c.num_attention_heads, n_kv = c.num_key_value_heads;
+  const int64_t q_dim = c.q_dim(), kv_dim = c.kv_dim();
+  const int64_t group = n_heads / n_kv;  // query heads per key/value head
+  const float eps = static_cast<float>(c.rms_norm_eps);
+
+  std::vector<SeqSpan> spans;
+  int64_t R = 0;  // rows in the batch
+  for (const SequenceInput& s : batch) {
+    if (!s.cache) throw Error("forward: a sequence has no KV cache");
+    const int64_t n = static_cast<int64_t>(s.tokens.size());
+    if (s.cache->length() + n > s.cache->capacity())
+      throw Error("sequence of " + std::to_string(s.cache->length() + n) +
+                  " tokens does not fit its KV cache of " + std::to_string(s.cache->capacity()));
+    spans.push_back({R, n, s.cache->length()});
+    R += n;
+  }
+  if (R == 0) return {};
+
+  // x: [R x H] residual stream, from the embedding table.
+  std::vector<float> x(static_cast<size_t>(R * H));
+  const WeightMatrix emb = model.tok_embeddings.matrix();
+  for (size_t s = 0; s < batch.size(); ++s) {
+    for (int64_t i = 0; i < spans[s].rows; ++i) {
+      const int32_t tok = batch[s].tokens[static_cast<size_t>(i)];
+      if (tok < 0 || tok >= V)
+        throw Error("token id " + std::to_string(tok) + " is outside the vocabulary of " + std::to_string(V));
+      dequantize_row(&x[static_cast<size_t>((spans[s].first_row + i) * H)], emb, tok);
+    }
+  }
+
+  const std::vector<float> inv_freq = rope_inv_freq(c);
+  const float attn_scale = 1.0f / std::sqrt(static_cast<float>(hd));
+  int64_t I_max = 0;
+  for (const auto& l : model.layers) I_max = std::max(I_max, l.intermediate_size());
+
+  std::vector<float> xn(static_cast<size_t>(R * H));          // normed input   [R x H]
+  std::vector<float> q(static_cast<size_t>(R * q_dim));       // queries        [R x q_dim]
+  std::vector<float> k(static_cast<size_t>(R * kv_dim));      // keys           [R x kv_dim]
+  std::vector<float> v(static_cast<size_t>(R * kv_dim));      // values         [R x kv_dim]
+  std::vector<float> att(static_cast<size_t>(R * q_dim));     // attention out  [R x q_dim]
+  std::vector<float> proj(static_cast<size_t>(R * H));        // o_proj / down  [R x H]
+  std::vector<float> gate(static_cast<size_t>(R * I_max));    // gate           [R x I]
+  std::vector<float> up(static_cast<size_t>(R * I_max));      // up             [R x I]
+
+  auto record = [&](int layer, Component comp, const float* data, int64_t cols) {
+    if (!capture || !capture->wants(layer, comp)) return;
+    for (size_t s = 0; s < spans.size(); ++s)
+      capture->record(s, layer, comp, data + spans[s].first_row * cols, spans[s].rows, cols, cols);
+  };
+
+  for (int64_t l = 0; l < c.num_hidden_layers; ++l) {
+    const LayerWeights& w = model.layers[static_cast<size_t>(l)];
+    const int layer = static_cast<int>(l);
+    const int64_t I = w.intermediate_size();
+
+    // ---- attention block ----
+    const std::vector<float> attn_norm = widen(w.attn_norm);
+    for (int64_t r = 0; r < R; ++r) rmsnorm(&xn[r * H], &x[r * H], attn_norm.data(), H, eps);
+    record(layer, Component::InputNorm, xn.data(), H);
+
+    matmul(q.data(), xn.data(), R, w.wq.matrix());
+    matmul(k.data(), xn.data(), R, w.wk.matrix());
+    matmul(v.data(), xn.data(), R, w.wv.matrix());
+    add_bias(q.data(), w.bq, R, q_dim);
+    add_bias(k.data(), w.bk, R, kv_dim);
+    add_bias(v.data(), w.bv, R, kv_dim);
+    if (c.qk_norm) {  // Qwen3: RMSNorm over each head before the rotation
+      const std::vector<float> qn = widen(w.q_norm), kn = widen(w.k_norm);
+      for (int64_t i = 0; i < R * n_heads; ++i) rmsnorm(&q[i * hd], &q[i * hd], qn.data(), hd, eps);
+      for (int64_t i = 0; i < R * n_kv; ++i) rmsnorm(&k[i * hd], &k[i * hd], kn.data(), hd, eps);
+    }
+
+    // Rotate, then append this call's keys and values to each sequence's cache.
+    for (size_t s = 0; s < spans.size(); ++s) {
+      KVCache& cache = *batch[s].cache;
+      for (int64_t i = 0; i < spans[s].rows; ++i) {
+        const int64_t r = spans[s].first_row + i, pos = spans[s].start_pos + i;
+        for (int64_t h = 0; h < n_heads; ++h) rope_apply(&q[r * q_dim + h * hd], hd, pos, inv_freq);
+        for (int64_t h = 0; h < n_kv; ++h) rope_apply(&k[r * kv_dim + h * hd], hd, pos, inv_freq);
+        std::copy_n(&k[r * kv_dim], kv_dim, cache.k(layer, pos));
+        std::copy_n(&v[r * kv_dim], kv_dim, cache.v(layer, pos));
+      }
+    }
+
+    // Causal attention: row at position p sees positions [max(0, p - window + 1), p].
+    for (size_t s = 0; s < spans.size(); ++s) {
+      KVCache& cache = *batch[s].cache;
+      const SeqSpan sp = spans[s];
+#pragma omp parallel for collapse(2) schedule(dynamic, 1)
+      for (int64_t i = 0; i < sp.rows; ++i) {
+        for (int64_t h = 0; h < n_heads; ++h) {
+          const int64_t r = sp.first_row + i, pos = sp.start_pos + i;
+          const int64_t kvh = h / group;
+          const int64_t first = c.sliding_window > 0 ? std::max<int64_t>(0, pos - c.sliding_window + 1) : 0;
+          const float* qh = &q[r * q_dim + h * hd];
+          std::vector<float> scores(static_cast<size_t>(pos - first + 1));
+          for (int64_t t = first; t <= pos; ++t) {
+            const float* kt = cache.k(layer, t) + kvh * hd;
+            float dot = 0.0f;
+            for (int64_t d = 0; d < hd; ++d) dot += qh[d] * kt[d];
+            scores[static_cast<size_t>(t - first)] = dot * attn_scale;
+          }
+          softmax_inplace(scores.data(), static_cast<int64_t>(scores.size()));
+          float* out = &att[r * q_dim + h * hd];
+          std::fill_n(out, hd, 0.0f);
+          for (int64_t t = first; t <= pos; ++t) {
+            const float* vt = cache.v(layer, t) + kvh * hd;
+            const float p = scores[static_cast<size_t>(t - first)];
+            for (int64_t d = 0; d < hd; ++d) out[d] += p * vt[d];
+          }
+        }
+      }
+    }
+
+    matmul(proj.data(), att.data(), R, w.wo.matrix());
+    record(layer, Component::AttentionOutput, proj.data(), H);
+    for (int64_t i = 0; i < R * H; ++i) x[static_cast<size_t>(i)] += proj[static_cast<size_t>(i)];
+
+    // ---- MLP block: down(silu(gate(x)) * up(x)) ----
+    const std::vector<float> ffn_norm = widen(w.ffn_norm);
+    for (int64_t r = 0; r < R; ++r) rmsnorm(&xn[r * H], &x[r * H], ffn_norm.data(), H, eps);
+    matmul(gate.data(), xn.data(), R, w.w_gate.matrix());
+    matmul(up.data(), xn.data(), R, w.w_up.matrix());
+    record(layer, Component::GateProj, gate.data(), I);
+    record(layer, Component::UpProj, up.data(), I);
+    silu_mul_inplace(gate.data(), up.data(), R * I);
+    matmul(proj.data(), gate.data(), R, w.w_down.matrix());
+    record(layer, Component::DownProj, proj.data(), H);
+    record(layer, Component::MlpOutput, proj.data(), H);
+    for (int64_t i = 0; i < R * H; ++i) x[static_cast<size_t>(i)] += proj[static_cast<size_t>(i)];
+  }
+
+  for (size_t s = 0; s < batch.size(); ++s) batch[s].cache->advance(spans[s].rows);
+  if (mode == LogitsMode::None) return {};
+
+  // Final norm and LM head, only on the rows whose logits are wanted.
+  std::vector<int64_t> rows;
+  if (mode == LogitsMode::All) {
+    for (int64_t r = 0; r < R; ++r) rows.push_back(r);
+  } else {
+    for (const SeqSpan& sp : spans) rows.push_back(sp.first_row + sp.rows - 1);
+  }
+  const std::vector<float> final_norm = widen(model.final_norm);
+  std::vector<float> h(rows.size() * static_cast<size_t>(H));
+  for (size_t i = 0; i < rows.size(); ++i) rmsnorm(&h[i * H], &x[rows[i] * H], final_norm.data(), H, eps);
+  std::vector<float> logits(rows.size() * static_cast<size_t>(V));
+  matmul(logits.data(), h.data(), static_cast<int64_t>(rows.size()), model.lm_head.matrix());
+  return logits;
+}
+
+std::vector<float> forward_tokens(const Model& model, std::span<const int32_t> tokens,
+                                  ActivationCapture* capture) {
+  KVCache cache(model.config, static_cast<int64_t>(tokens.size()));
+  SequenceInput in{tokens, &cache};
+  return forward(model, std::span<const SequenceInput>(&in, 1), LogitsMode::All, capture);
+}
+
+}  // namespace optipfair

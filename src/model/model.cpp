@@ -1,0 +1,106 @@
+#include "model/model.h"
+
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+
+#include "io/model_formats.h"
+#include "util/error.h"
+
+namespace optipfair {
+
+namespace fs = std::filesystem;
+
+void* Model::allocate(size_t bytes) {
+  const size_t rounded = (bytes + 63) / 64 * 64;
+  void* p = std::aligned_alloc(64, rounded == 0 ? 64 : rounded);
+  if (!p) throw Error("out of memory allocating " + std::to_string(bytes) + " bytes");
+  storage.push_back(std::shared_ptr<const void>(p, [](const void* q) { std::free(const_cast<void*>(q)); }));
+  return p;
+}
+
+namespace {
+
+std::string shape_str(const std::vector<int64_t>& s) {
+  std::string out = "[";
+  for (size_t i = 0; i < s.size(); ++i) out += (i ? ", " : "") + std::to_string(s[i]);
+  return out + "]";
+}
+
+void check_shape(const Tensor& t, const std::string& what, std::vector<int64_t> expected) {
+  if (!t.present()) throw Error("model has no " + what + " tensor");
+  if (t.shape != expected)
+    throw Error("tensor '" + (t.name.empty() ? what : t.name) + "' has shape " + shape_str(t.shape) +
+                " but the config implies " + shape_str(expected));
+  if (t.dtype == DType::Q8_0 && t.cols() % kQ8BlockSize != 0)
+    throw Error("tensor '" + t.name + "' is Q8_0 but its rows are not a multiple of 32");
+}
+
+bool has_magic(const fs::path& p, const char* magic) {
+  std::ifstream in(p, std::ios::binary);
+  char buf[4] = {};
+  in.read(buf, 4);
+  return in.gcount() == 4 && std::memcmp(buf, magic, 4) == 0;
+}
+
+}  // namespace
+
+void model_validate(const Model& m) {
+  const ModelConfig& c = m.config;
+  config_validate(c);
+  const int64_t H = c.hidden_size;
+  if (static_cast<int64_t>(m.layers.size()) != c.num_hidden_layers)
+    throw Error("model has " + std::to_string(m.layers.size()) + " layers but the config says " +
+                std::to_string(c.num_hidden_layers));
+  check_shape(m.tok_embeddings, "token embedding", {c.vocab_size, H});
+  check_shape(m.lm_head, "lm_head", {c.vocab_size, H});
+  check_shape(m.final_norm, "final norm", {H});
+  for (size_t l = 0; l < m.layers.size(); ++l) {
+    const LayerWeights& w = m.layers[l];
+    const std::string L = "layer " + std::to_string(l) + " ";
+    const int64_t I = c.intermediate_sizes[l];
+    check_shape(w.attn_norm, L + "input norm", {H});
+    check_shape(w.wq, L + "q_proj", {c.q_dim(), H});
+    check_shape(w.wk, L + "k_proj", {c.kv_dim(), H});
+    check_shape(w.wv, L + "v_proj", {c.kv_dim(), H});
+    check_shape(w.wo, L + "o_proj", {H, c.q_dim()});
+    if (c.attention_bias) {
+      check_shape(w.bq, L + "q_proj bias", {c.q_dim()});
+      check_shape(w.bk, L + "k_proj bias", {c.kv_dim()});
+      check_shape(w.bv, L + "v_proj bias", {c.kv_dim()});
+    }
+    if (c.qk_norm) {
+      check_shape(w.q_norm, L + "q_norm", {c.head_dim});
+      check_shape(w.k_norm, L + "k_norm", {c.head_dim});
+    }
+    check_shape(w.ffn_norm, L + "post-attention norm", {H});
+    if (!w.w_gate.present())
+      throw Error(L + "has no gate projection: optipfair needs a gated (GLU) MLP");
+    check_shape(w.w_gate, L + "gate_proj", {I, H});
+    check_shape(w.w_up, L + "up_proj", {I, H});
+    check_shape(w.w_down, L + "down_proj", {H, I});
+  }
+}
+
+Model load_model(const std::string& path_or_id, const LoadOptions& options) {
+  const fs::path p(path_or_id);
+  std::error_code ec;
+  if (fs::is_directory(p, ec)) {
+    if (fs::exists(p / "config.json")) return load_hf_model(p);
+    throw Error(p.string() + " is a folder without config.json (not a Hugging Face model folder)");
+  }
+  if (fs::is_regular_file(p, ec)) {
+    if (has_magic(p, "GGUF") || p.extension() == ".gguf") return load_gguf_model(p);
+    if (p.extension() == ".safetensors")
+      throw Error("point --model-path at the folder that holds " + p.filename().string() +
+                  " and its config.json, not at the file");
+    if (p.extension() == ".bin") return load_llama2c_model(p);
+    throw Error(p.string() + " is not a model format optipfair reads (.gguf, llama2.c .bin, or a "
+                "Hugging Face folder)");
+  }
+  if (looks_like_hf_model_id(path_or_id))
+    return load_hf_model(resolve_hf_model_id(path_or_id, options.allow_download));
+  throw Error("no model at '" + path_or_id + "': no such file or folder, and not a Hugging Face model id");
+}
+
+}  // namespace optipfair

@@ -1,0 +1,47 @@
+#include "model/rope.h"
+
+#include <cmath>
+#include <numbers>
+
+namespace optipfair {
+
+std::vector<float> rope_inv_freq(const ModelConfig& c) {
+  const int64_t d = c.head_dim;
+  std::vector<float> inv(static_cast<size_t>(d / 2));
+  for (int64_t j = 0; j < d / 2; ++j)
+    inv[static_cast<size_t>(j)] =
+        1.0f / std::pow(static_cast<float>(c.rope_theta), static_cast<float>(2 * j) / static_cast<float>(d));
+
+  const RopeScaling& s = c.rope_scaling;
+  if (s.type == "linear") {
+    for (float& f : inv) f = static_cast<float>(f / s.factor);
+  } else if (s.type == "llama3") {
+    // Long wavelengths are slowed by `factor`, short ones kept, the band between blended.
+    const double old_len = static_cast<double>(s.original_max_position_embeddings);
+    const double low_wavelen = old_len / s.low_freq_factor;
+    const double high_wavelen = old_len / s.high_freq_factor;
+    for (float& f : inv) {
+      const double wavelen = 2.0 * std::numbers::pi / f;
+      if (wavelen > low_wavelen) {
+        f = static_cast<float>(f / s.factor);
+      } else if (wavelen >= high_wavelen) {
+        const double smooth = (old_len / wavelen - s.low_freq_factor) / (s.high_freq_factor - s.low_freq_factor);
+        f = static_cast<float>((1.0 - smooth) * f / s.factor + smooth * f);
+      }
+    }
+  }
+  return inv;
+}
+
+void rope_apply(float* x, int64_t d, int64_t pos, const std::vector<float>& inv_freq) {
+  const int64_t half = d / 2;
+  for (int64_t j = 0; j < half; ++j) {
+    const float angle = static_cast<float>(pos) * inv_freq[static_cast<size_t>(j)];
+    const float c = std::cos(angle), s = std::sin(angle);
+    const float a = x[j], b = x[j + half];
+    x[j] = a * c - b * s;
+    x[j + half] = b * c + a * s;
+  }
+}
+
+}  // namespace optipfair

@@ -1,0 +1,221 @@
+#include "model/synthetic.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "util/error.h"
+
+namespace optipfair {
+
+namespace {
+
+using nlohmann::json;
+
+// The config.json keys each real checkpoint ships (transformers' own spelling), trimmed to what
+// changes behaviour or is shown to users.
+json preset_config(const std::string& preset) {
+  if (preset == "llama-3.2-1b")
+    return {{"architectures", {"LlamaForCausalLM"}}, {"model_type", "llama"}, {"attention_bias", false},
+            {"attention_dropout", 0.0}, {"bos_token_id", 128000}, {"eos_token_id", 128001}, {"head_dim", 64},
+            {"hidden_act", "silu"}, {"hidden_size", 2048}, {"initializer_range", 0.02}, {"intermediate_size", 8192},
+            {"max_position_embeddings", 131072}, {"mlp_bias", false}, {"num_attention_heads", 32},
+            {"num_hidden_layers", 16}, {"num_key_value_heads", 8}, {"pretraining_tp", 1}, {"rms_norm_eps", 1e-5},
+            {"rope_scaling", {{"factor", 32.0}, {"high_freq_factor", 4.0}, {"low_freq_factor", 1.0},
+                              {"original_max_position_embeddings", 8192}, {"rope_type", "llama3"}}},
+            {"rope_theta", 500000.0}, {"tie_word_embeddings", true}, {"use_cache", true}, {"vocab_size", 128256}};
+  if (preset == "smollm2-135m")
+    return {{"architectures", {"LlamaForCausalLM"}}, {"model_type", "llama"}, {"attention_bias", false},
+            {"attention_dropout", 0.0}, {"bos_token_id", 1}, {"eos_token_id", 2}, {"head_dim", 64},
+            {"hidden_act", "silu"}, {"hidden_size", 576}, {"initializer_range", 0.041666666666666664},
+            {"intermediate_size", 1536}, {"max_position_embeddings", 8192}, {"mlp_bias", false},
+            {"num_attention_heads", 9}, {"num_hidden_layers", 30}, {"num_key_value_heads", 3},
+            {"pretraining_tp", 1}, {"rms_norm_eps", 1e-5}, {"rope_scaling", nullptr}, {"rope_theta", 100000.0},
+            {"tie_word_embeddings", true}, {"use_cache", true}, {"vocab_size", 49152}};
+  if (preset == "qwen2.5-0.5b")
+    return {{"architectures", {"Qwen2ForCausalLM"}}, {"model_type", "qwen2"}, {"attention_dropout", 0.0},
+            {"bos_token_id", 151643}, {"eos_token_id", 151643}, {"hidden_act", "silu"}, {"hidden_size", 896},
+            {"initializer_range", 0.02}, {"intermediate_size", 4864}, {"max_position_embeddings", 32768},
+            {"max_window_layers", 24}, {"num_attention_heads", 14}, {"num_hidden_layers", 24},
+            {"num_key_value_heads", 2}, {"rms_norm_eps", 1e-6}, {"rope_theta", 1000000.0},
+            {"sliding_window", 32768}, {"tie_word_embeddings", true}, {"use_cache", true},
+            {"use_sliding_window", false}, {"vocab_size", 151936}};
+  if (preset == "qwen3-0.6b")
+    return {{"architectures", {"Qwen3ForCausalLM"}}, {"model_type", "qwen3"}, {"attention_bias", false},
+            {"attention_dropout", 0.0}, {"bos_token_id", 151643}, {"eos_token_id", 151645}, {"head_dim", 128},
+            {"hidden_act", "silu"}, {"hidden_size", 1024}, {"initializer_range", 0.02}, {"intermediate_size", 3072},
+            {"max_position_embeddings", 40960}, {"max_window_layers", 28}, {"num_attention_heads", 16},
+            {"num_hidden_layers", 28}, {"num_key_value_heads", 8}, {"rms_norm_eps", 1e-6}, {"rope_scaling", nullptr},
+            {"rope_theta", 1000000.0}, {"sliding_window", nullptr}, {"tie_word_embeddings", true},
+            {"use_cache", true}, {"use_sliding_window", false}, {"vocab_size", 151936}};
+  json tiny = {{"architectures", {"LlamaForCausalLM"}}, {"model_type", "llama"}, {"attention_bias", false},
+               {"bos_token_id", 1}, {"eos_token_id", 2}, {"head_dim", 16}, {"hidden_act", "silu"},
+               {"hidden_size", 64}, {"initializer_range", 0.02}, {"intermediate_size", 128},
+               {"max_position_embeddings", 512}, {"mlp_bias", false}, {"num_attention_heads", 4},
+               {"num_hidden_layers", 2}, {"num_key_value_heads", 2}, {"rms_norm_eps", 1e-5},
+               {"rope_scaling", nullptr}, {"rope_theta", 10000.0}, {"tie_word_embeddings", false},
+               {"use_cache", true}, {"vocab_size", 256}};
+  if (preset == "tiny") return tiny;
+  if (preset == "tiny-qwen2") {
+    tiny["architectures"] = {"Qwen2ForCausalLM"};
+    tiny["model_type"] = "qwen2";
+    tiny.erase("attention_bias");
+    tiny.erase("mlp_bias");
+    tiny["rms_norm_eps"] = 1e-6;
+    tiny["rope_theta"] = 1000000.0;
+    tiny["tie_word_embeddings"] = true;
+    tiny["use_sliding_window"] = false;
+    return tiny;
+  }
+  if (preset == "tiny-qwen3") {
+    tiny["architectures"] = {"Qwen3ForCausalLM"};
+    tiny["model_type"] = "qwen3";
+    tiny["head_dim"] = 32;  // unlike hidden / heads (16), as in the real Qwen3 models
+    tiny["rms_norm_eps"] = 1e-6;
+    tiny["rope_theta"] = 1000000.0;
+    tiny["tie_word_embeddings"] = true;
+    return tiny;
+  }
+  std::string names;
+  for (const auto& p : synthetic_presets()) names += (names.empty() ? "" : ", ") + p;
+  throw Error("unknown synthetic preset '" + preset + "' (known: " + names + ")");
+}
+
+uint64_t splitmix64(uint64_t& state) {
+  uint64_t z = (state += 0x9e3779b97f4a7c15ull);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+  return z ^ (z >> 31);
+}
+
+uint64_t name_hash(const std::string& s) {
+  uint64_t h = 0xcbf29ce484222325ull;  // FNV-1a
+  for (unsigned char c : s) h = (h ^ c) * 0x100000001b3ull;
+  return h;
+}
+
+constexpr int64_t kChunk = int64_t{1} << 16;
+
+template <typename Store>
+void fill_chunk(uint64_t state, float mean, float std_dev, int64_t n, Store store) {
+  // Irwin-Hall: the sum of four 16-bit uniforms is bell-shaped with variance 4/12; at ~1 ns a
+  // value it keeps a 1.2B-parameter model to seconds, where std::normal_distribution takes minutes.
+  const float scale = std_dev * std::sqrt(3.0f) / 65536.0f;
+  const float centre = 4.0f * 32767.5f;
+  for (int64_t i = 0; i < n; ++i) {
+    uint64_t r = splitmix64(state);
+    float sum = static_cast<float>((r & 0xffff) + ((r >> 16) & 0xffff) + ((r >> 32) & 0xffff) + (r >> 48));
+    store(i, mean + (sum - centre) * scale);
+  }
+}
+
+void fill_random(void* data, DType dtype, int64_t n, uint64_t seed, float mean, float std_dev) {
+  const int64_t chunks = (n + kChunk - 1) / kChunk;
+#pragma omp parallel for schedule(dynamic, 4)
+  for (int64_t c = 0; c < chunks; ++c) {
+    uint64_t state = seed ^ (static_cast<uint64_t>(c) * 0xd1b54a32d192ed03ull);
+    splitmix64(state);
+    const int64_t begin = c * kChunk, count = std::min(kChunk, n - begin);
+    switch (dtype) {
+      case DType::F32: {
+        float* d = static_cast<float*>(data) + begin;
+        fill_chunk(state, mean, std_dev, count, [d](int64_t i, float v) { d[i] = v; });
+        break;
+      }
+      case DType::F16: {
+        uint16_t* d = static_cast<uint16_t*>(data) + begin;
+        fill_chunk(state, mean, std_dev, count, [d](int64_t i, float v) { d[i] = f32_to_f16(v); });
+        break;
+      }
+      case DType::BF16: {
+        uint16_t* d = static_cast<uint16_t*>(data) + begin;
+        fill_chunk(state, mean, std_dev, count, [d](int64_t i, float v) { d[i] = f32_to_bf16(v); });
+        break;
+      }
+      case DType::Q8_0: break;  // refused by make_synthetic_model
+    }
+  }
+}
+
+class Builder {
+ public:
+  Builder(Model& model, DType dtype, uint64_t seed) : model_(model), dtype_(dtype), seed_(seed) {}
+
+  Tensor weight(const std::string& name, std::vector<int64_t> shape) { return make(name, std::move(shape), 0.0f, 0.02f); }
+  Tensor norm(const std::string& name, int64_t n) { return make(name, {n}, 1.0f, 0.02f); }
+
+ private:
+  Tensor make(const std::string& name, std::vector<int64_t> shape, float mean, float std_dev) {
+    Tensor t;
+    t.name = name;
+    t.dtype = dtype_;
+    t.shape = std::move(shape);
+    void* data = model_.allocate(t.nbytes());
+    uint64_t state = seed_ ^ name_hash(name);
+    fill_random(data, dtype_, t.numel(), splitmix64(state), mean, std_dev);
+    t.data = data;
+    return t;
+  }
+  Model& model_;
+  DType dtype_;
+  uint64_t seed_;
+};
+
+}  // namespace
+
+const std::vector<std::string>& synthetic_presets() {
+  static const std::vector<std::string> names = {"llama-3.2-1b", "smollm2-135m", "qwen2.5-0.5b", "qwen3-0.6b",
+                                                 "tiny", "tiny-qwen2", "tiny-qwen3"};
+  return names;
+}
+
+json synthetic_hf_config(const std::string& preset, DType dtype, int64_t num_layers) {
+  json j = preset_config(preset);
+  if (dtype == DType::Q8_0) throw Error("synthetic models are made in F32, F16 or BF16, not Q8_0");
+  if (num_layers < 0) throw Error("the number of layers must be positive");
+  if (num_layers > 0) j["num_hidden_layers"] = num_layers;
+  j["torch_dtype"] = dtype == DType::BF16 ? "bfloat16" : dtype == DType::F16 ? "float16" : "float32";
+  return j;
+}
+
+Model make_synthetic_model(const std::string& preset, DType dtype, uint64_t seed, int64_t num_layers_override) {
+  json raw = synthetic_hf_config(preset, dtype, num_layers_override);
+  Model m;
+  m.config = config_from_hf_json(raw);
+  m.config.raw = raw;
+  m.config.dtype = dtype;
+  m.format = "synthetic";
+  const ModelConfig& c = m.config;
+  const int64_t H = c.hidden_size;
+
+  Builder b(m, dtype, seed);
+  m.tok_embeddings = b.weight("model.embed_tokens.weight", {c.vocab_size, H});
+  for (int64_t i = 0; i < c.num_hidden_layers; ++i) {
+    const std::string p = "model.layers." + std::to_string(i) + ".";
+    const int64_t I = c.intermediate_sizes[static_cast<size_t>(i)];
+    LayerWeights l;
+    l.attn_norm = b.norm(p + "input_layernorm.weight", H);
+    l.wq = b.weight(p + "self_attn.q_proj.weight", {c.q_dim(), H});
+    l.wk = b.weight(p + "self_attn.k_proj.weight", {c.kv_dim(), H});
+    l.wv = b.weight(p + "self_attn.v_proj.weight", {c.kv_dim(), H});
+    if (c.attention_bias) {
+      l.bq = b.weight(p + "self_attn.q_proj.bias", {c.q_dim()});
+      l.bk = b.weight(p + "self_attn.k_proj.bias", {c.kv_dim()});
+      l.bv = b.weight(p + "self_attn.v_proj.bias", {c.kv_dim()});
+    }
+    if (c.qk_norm) {
+      l.q_norm = b.norm(p + "self_attn.q_norm.weight", c.head_dim);
+      l.k_norm = b.norm(p + "self_attn.k_norm.weight", c.head_dim);
+    }
+    l.wo = b.weight(p + "self_attn.o_proj.weight", {H, c.q_dim()});
+    l.ffn_norm = b.norm(p + "post_attention_layernorm.weight", H);
+    l.w_gate = b.weight(p + "mlp.gate_proj.weight", {I, H});
+    l.w_up = b.weight(p + "mlp.up_proj.weight", {I, H});
+    l.w_down = b.weight(p + "mlp.down_proj.weight", {H, I});
+    m.layers.push_back(std::move(l));
+  }
+  m.final_norm = b.norm("model.norm.weight", H);
+  m.lm_head = c.tie_word_embeddings ? m.tok_embeddings : b.weight("lm_head.weight", {c.vocab_size, H});
+  return m;
+}
+
+}  // namespace optipfair

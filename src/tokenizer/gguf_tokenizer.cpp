@@ -1,0 +1,130 @@
+// Vocabularies stored in GGUF files (tokenizer.ggml.*): "gpt2" byte-level BPE with merges and a
+// pre-tokenizer named by tokenizer.ggml.pre, and "llama" SentencePiece vocabularies with scores.
+// Token types follow llama.cpp: 1 normal, 2 unknown, 3 control, 4 user-defined, 5 unused, 6 byte.
+#include <cstdio>
+
+#include "io/gguf_file.h"
+#include "tokenizer/hf_tokenizer.h"
+#include "tokenizer/score_bpe_tokenizer.h"
+#include "util/error.h"
+
+namespace optipfair {
+
+namespace {
+
+constexpr int kUnknown = 2, kControl = 3, kUserDefined = 4, kByte = 6;
+
+const char* kGpt2Regex = "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)|\\s+";
+const char* kLlama3Regex =
+    "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
+const char* kQwen2Regex =
+    "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
+
+// The regexes the pre-tokenizer name stands for, applied in order (each splits "Isolated").
+std::vector<std::string> pre_tokenizer_regexes(const std::string& name, const std::filesystem::path& path) {
+  if (name == "llama-bpe" || name == "llama3" || name == "llama-v3") return {kLlama3Regex};
+  if (name == "qwen2" || name == "deepseek-r1-qwen") return {kQwen2Regex};
+  if (name == "smollm") return {"\\p{N}", kGpt2Regex};
+  if (name == "gpt-2" || name == "gpt2" || name == "default" || name.empty()) return {kGpt2Regex};
+  throw Error(path.string() + " names the pre-tokenizer '" + name +
+              "', which optipfair does not know (known: llama-bpe, qwen2, smollm, gpt-2, default)");
+}
+
+int64_t int_or(const GgufFile& f, const std::string& key, int64_t fallback) { return f.has(key) ? f.get_int(key) : fallback; }
+bool bool_or(const GgufFile& f, const std::string& key, bool fallback) { return f.has(key) ? f.get_bool(key) : fallback; }
+
+std::unique_ptr<Tokenizer> load_gpt2(const GgufFile& f, const std::filesystem::path& path, std::vector<std::string> tokens,
+                                     const std::vector<int64_t>& types) {
+  auto p = std::make_unique<HfPipeline>();
+  std::unordered_map<std::string, int32_t> vocab;
+  vocab.reserve(tokens.size());
+  for (size_t i = 0; i < tokens.size(); ++i) vocab.try_emplace(tokens[i], static_cast<int32_t>(i));
+  p->model.set_vocab(std::move(vocab));
+  const std::string pre = f.has("tokenizer.ggml.pre") ? f.get_string("tokenizer.ggml.pre") : "default";
+  // llama.cpp gives Llama-3's vocabulary tokenizers' ignore_merges behaviour.
+  p->model.ignore_merges = pre == "llama-bpe" || pre == "llama3" || pre == "llama-v3";
+  for (const auto& merge : f.get_string_array("tokenizer.ggml.merges")) {
+    size_t space = merge.find(' ', 1);
+    if (space == std::string::npos) throw Error(path.string() + ": the merge '" + merge + "' is not two tokens separated by a space");
+    p->model.add_merge(std::string_view(merge).substr(0, space), std::string_view(merge).substr(space + 1));
+  }
+  for (size_t i = 0; i < types.size() && i < tokens.size(); ++i) {
+    if (types[i] != kControl && types[i] != kUserDefined && types[i] != kUnknown) continue;
+    AddedToken t;
+    t.id = static_cast<int32_t>(i);
+    t.content = tokens[i];
+    t.special = types[i] != kUserDefined;
+    p->added.add(t);
+  }
+  for (const auto& regex : pre_tokenizer_regexes(pre, path)) {
+    PreTokenizerStep step;
+    step.regex = std::make_shared<Regex>(regex);
+    p->pre_tokenizers.push_back(step);
+  }
+  PreTokenizerStep byte_level;
+  byte_level.kind = PreTokenizerStep::Kind::ByteLevel;
+  p->pre_tokenizers.push_back(byte_level);
+  p->decoders.push_back({DecoderStep::Kind::ByteLevel});
+  p->has_decoder = true;
+  const int64_t bos = int_or(f, "tokenizer.ggml.bos_token_id", -1), eos = int_or(f, "tokenizer.ggml.eos_token_id", -1);
+  if (bool_or(f, "tokenizer.ggml.add_bos_token", false) && bos >= 0) p->prefix_ids = {static_cast<int32_t>(bos)};
+  if (bool_or(f, "tokenizer.ggml.add_eos_token", false) && eos >= 0) p->suffix_ids = {static_cast<int32_t>(eos)};
+  p->description = path.filename().string() + " (GGUF gpt2 vocabulary, pre-tokenizer " + pre + ", " +
+                   std::to_string(tokens.size()) + " tokens)";
+  TokenizerConfig config;
+  auto name = [&](int64_t id) { return id >= 0 && static_cast<size_t>(id) < tokens.size() ? tokens[id] : std::string(); };
+  config.bos_token = name(bos);
+  config.eos_token = name(eos);
+  config.pad_token = name(int_or(f, "tokenizer.ggml.padding_token_id", -1));
+  if (f.has("tokenizer.chat_template")) config.chat_template = f.get_string("tokenizer.chat_template");
+  return std::make_unique<HfTokenizer>(std::move(p), config);
+}
+
+std::unique_ptr<Tokenizer> load_llama(const GgufFile& f, const std::filesystem::path& path, std::vector<std::string> tokens,
+                                      const std::vector<int64_t>& types) {
+  ScoreBpeVocab v;
+  const auto scores = f.get_float_array("tokenizer.ggml.scores");
+  if (scores.size() != tokens.size())
+    throw Error(path.string() + " has " + std::to_string(scores.size()) + " scores for " + std::to_string(tokens.size()) + " tokens");
+  v.scores.assign(scores.begin(), scores.end());
+  for (size_t i = 0; i < tokens.size(); ++i) {
+    const int64_t type = i < types.size() ? types[i] : 1;
+    unsigned value = 0;
+    if (type == kByte && std::sscanf(tokens[i].c_str(), "<0x%2X>", &value) == 1 && value < 256) v.byte_ids[value] = static_cast<int32_t>(i);
+    if (type == kControl || type == kUnknown || type == kUserDefined) {
+      AddedToken t;
+      t.id = static_cast<int32_t>(i);
+      t.content = tokens[i];
+      t.special = type != kUserDefined;
+      v.specials.push_back(t);
+    }
+  }
+  v.pieces = std::move(tokens);
+  v.space = "\xE2\x96\x81";
+  v.unk_id = static_cast<int32_t>(int_or(f, "tokenizer.ggml.unknown_token_id", -1));
+  v.bos_id = static_cast<int32_t>(int_or(f, "tokenizer.ggml.bos_token_id", -1));
+  v.eos_id = static_cast<int32_t>(int_or(f, "tokenizer.ggml.eos_token_id", -1));
+  v.pad_id = static_cast<int32_t>(int_or(f, "tokenizer.ggml.padding_token_id", -1));
+  v.add_bos = bool_or(f, "tokenizer.ggml.add_bos_token", true);
+  v.add_eos = bool_or(f, "tokenizer.ggml.add_eos_token", false);
+  v.add_space_prefix = bool_or(f, "tokenizer.ggml.add_space_prefix", true);
+  v.description = path.filename().string() + " (GGUF llama/SentencePiece vocabulary, " + std::to_string(v.pieces.size()) + " tokens)";
+  return std::make_unique<ScoreBpeTokenizer>(std::move(v));
+}
+
+}  // namespace
+
+std::unique_ptr<Tokenizer> load_tokenizer_gguf(const std::filesystem::path& path) {
+  const GgufFile f = GgufFile::open(path);
+  if (!f.has("tokenizer.ggml.model") || !f.has("tokenizer.ggml.tokens"))
+    throw Error(path.string() + " holds no vocabulary (no tokenizer.ggml.model / tokenizer.ggml.tokens)");
+  const std::string model = f.get_string("tokenizer.ggml.model");
+  auto tokens = f.get_string_array("tokenizer.ggml.tokens");
+  std::vector<int64_t> types;
+  if (f.has("tokenizer.ggml.token_type")) types = f.get_int_array("tokenizer.ggml.token_type");
+  if (model == "gpt2") return load_gpt2(f, path, std::move(tokens), types);
+  if (model == "llama") return load_llama(f, path, std::move(tokens), types);
+  throw Error(path.string() + " has the tokenizer model '" + model + "'; optipfair supports 'gpt2' and 'llama'");
+}
+
+}  // namespace optipfair

@@ -1,0 +1,86 @@
+#include "kernels/elementwise.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <limits>
+#include <random>
+#include <vector>
+
+using namespace optipfair;
+
+namespace {
+
+std::vector<float> random_vec(int64_t n, uint32_t seed, float sd) {
+  std::mt19937 rng(seed);
+  std::normal_distribution<float> normal(0.0f, sd);
+  std::vector<float> v(n);
+  for (float& x : v) x = normal(rng);
+  return v;
+}
+
+TEST(RmsNorm, MatchesDoubleReference) {
+  for (int64_t n : {1, 7, 64, 576, 2049}) {
+    std::vector<float> x = random_vec(n, 1, 3.0f), w = random_vec(n, 2, 1.0f);
+    std::vector<float> a(n), b(n);
+    rmsnorm(a.data(), x.data(), w.data(), n, 1e-5f);
+    rmsnorm_naive(b.data(), x.data(), w.data(), n, 1e-5f);
+    // A few float32 roundings per element (sum of squares, sqrt, two products).
+    for (int64_t i = 0; i < n; ++i) ASSERT_NEAR(a[i], b[i], 1e-5 * std::fabs(b[i]) + 1e-30);
+  }
+}
+
+TEST(RmsNorm, KnownValuesAndInPlace) {
+  std::vector<float> x = {3.0f, -4.0f}, w = {1.0f, 2.0f};
+  // mean(x^2) = 12.5 -> scale = 1/sqrt(12.5)
+  rmsnorm(x.data(), x.data(), w.data(), 2, 0.0f);
+  EXPECT_NEAR(x[0], 3.0 / std::sqrt(12.5), 1e-6);
+  EXPECT_NEAR(x[1], -8.0 / std::sqrt(12.5), 1e-6);
+  std::vector<float> z = {0.0f, 0.0f};
+  rmsnorm(z.data(), z.data(), w.data(), 2, 1e-6f);  // eps keeps zeros finite
+  EXPECT_EQ(z[0], 0.0f);
+}
+
+TEST(Softmax, MatchesDoubleReferenceAndSumsToOne) {
+  for (int64_t n : {1, 5, 100, 4097}) {
+    std::vector<float> a = random_vec(n, 3, 5.0f), b = a;
+    softmax_inplace(a.data(), n);
+    softmax_naive(b.data(), n);
+    double sum = 0;
+    for (int64_t i = 0; i < n; ++i) {
+      ASSERT_NEAR(a[i], b[i], 1e-6 * b[i] + 1e-12);
+      sum += a[i];
+    }
+    EXPECT_NEAR(sum, 1.0, 1e-5);
+  }
+}
+
+TEST(Softmax, StableForLargeInputsAndMasks) {
+  const float inf = std::numeric_limits<float>::infinity();
+  std::vector<float> x = {1000.0f, 999.0f, -inf};
+  softmax_inplace(x.data(), 3);
+  EXPECT_NEAR(x[0], 1.0 / (1.0 + std::exp(-1.0)), 1e-6);
+  EXPECT_NEAR(x[1], std::exp(-1.0) / (1.0 + std::exp(-1.0)), 1e-6);
+  EXPECT_EQ(x[2], 0.0f);
+  std::vector<float> masked = {-inf, -inf};
+  softmax_inplace(masked.data(), 2);
+  EXPECT_EQ(masked[0], 0.0f);
+  EXPECT_EQ(masked[1], 0.0f);
+  softmax_inplace(nullptr, 0);
+}
+
+TEST(SiluMul, MatchesFormulaAndExtremes) {
+  std::vector<float> g = random_vec(300, 4, 4.0f), u = random_vec(300, 5, 1.0f), out = g;
+  silu_mul_inplace(out.data(), u.data(), 300);
+  for (int i = 0; i < 300; ++i) {
+    const double want = g[i] / (1.0 + std::exp(-static_cast<double>(g[i]))) * u[i];
+    ASSERT_NEAR(out[i], want, 1e-6 * std::fabs(want) + 1e-30);
+  }
+  std::vector<float> ext = {-200.0f, 200.0f, 0.0f}, ones = {1.0f, 1.0f, 1.0f};
+  silu_mul_inplace(ext.data(), ones.data(), 3);
+  EXPECT_EQ(ext[0], -0.0f);  // exp(200) overflows to inf: -200/inf is -0, not NaN
+  EXPECT_EQ(ext[1], 200.0f);
+  EXPECT_EQ(ext[2], 0.0f);
+}
+
+}  // namespace

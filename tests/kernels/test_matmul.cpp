@@ -1,0 +1,279 @@
+// matmul (every instruction-set path the CPU has) against matmul_naive, and
+// matmul_naive against hand-computed values.
+#include "kernels/matmul.h"
+
+#include <gtest/gtest.h>
+#include <omp.h>
+
+#include <cmath>
+#include <cstring>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "kernels/dtype.h"
+#include "util/error.h"
+
+using namespace optipfair;
+
+namespace {
+
+// Bytes after each row that matmul must never read: a strided view, as a
+// row-sliced (pruned) tensor is. They hold 0xff (NaN in every float format,
+// a huge Q8_0 scale) so any over-read shows up in the results.
+constexpr size_t kRowPad = 6;
+
+struct TestMatrix {
+  std::vector<uint8_t> bytes;
+  std::vector<double> widened;  // the same weights as doubles, for error bounds
+  WeightMatrix m;
+};
+
+TestMatrix make_matrix(DType dt, int64_t N, int64_t K, uint32_t seed) {
+  TestMatrix tm;
+  std::mt19937 rng(seed);
+  std::normal_distribution<float> normal(0.0f, 1.0f);
+  std::uniform_int_distribution<int> q(-127, 127);
+  const size_t row = dtype_bytes(dt, K) + kRowPad;
+  tm.bytes.assign(row * N + 1, 0xff);
+  tm.widened.resize(N * K);
+  for (int64_t n = 0; n < N; ++n) {
+    uint8_t* r = tm.bytes.data() + row * n;
+    for (int64_t k = 0; k < K; ++k) {
+      const float v = normal(rng);
+      double& out = tm.widened[n * K + k];
+      if (dt == DType::F32) {
+        std::memcpy(r + 4 * k, &v, 4);
+        out = v;
+      } else if (dt == DType::F16) {
+        uint16_t h = f32_to_f16(v);
+        std::memcpy(r + 2 * k, &h, 2);
+        out = f16_to_f32(h);
+      } else if (dt == DType::BF16) {
+        uint16_t h = f32_to_bf16(v);
+        std::memcpy(r + 2 * k, &h, 2);
+        out = bf16_to_f32(h);
+      }
+    }
+    if (dt == DType::Q8_0) {
+      for (int64_t b = 0; b < K / kQ8BlockSize; ++b) {
+        uint8_t* blk = r + b * sizeof(BlockQ8_0);
+        const uint16_t s = f32_to_f16(0.01f + 0.05f * std::fabs(normal(rng)));
+        std::memcpy(blk, &s, 2);
+        for (int i = 0; i < kQ8BlockSize; ++i) {
+          const int8_t v = static_cast<int8_t>(q(rng));
+          std::memcpy(blk + 2 + i, &v, 1);
+          tm.widened[n * K + b * kQ8BlockSize + i] = static_cast<double>(f16_to_f32(s)) * v;
+        }
+      }
+    }
+  }
+  tm.m = WeightMatrix{tm.bytes.data(), dt, N, K, row};
+  return tm;
+}
+
+std::vector<float> make_x(int64_t T, int64_t K, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::normal_distribution<float> normal(0.0f, 1.0f);
+  std::vector<float> x(T * K);
+  for (float& v : x) v = normal(rng);
+  return x;
+}
+
+// sum_k |x[t,k] * w[n,k]|: the scale every rounding error of y[t,n] is relative to.
+std::vector<double> abs_sums(const std::vector<float>& x, const TestMatrix& tm, int64_t T) {
+  const int64_t N = tm.m.rows, K = tm.m.cols;
+  std::vector<double> s(T * N, 0.0);
+  for (int64_t t = 0; t < T; ++t)
+    for (int64_t n = 0; n < N; ++n)
+      for (int64_t k = 0; k < K; ++k) s[t * N + n] += std::fabs(x[t * K + k] * tm.widened[n * K + k]);
+  return s;
+}
+
+std::vector<MatmulIsa> supported_isas() {
+  std::vector<MatmulIsa> out;
+  for (MatmulIsa i : {MatmulIsa::Scalar, MatmulIsa::Avx2, MatmulIsa::Avx512, MatmulIsa::Avx512Bf16})
+    if (i <= matmul_isa_best()) out.push_back(i);
+  return out;
+}
+
+// Restores the global switches whatever a test does.
+struct MatmulSettingsGuard {
+  MatmulIsa isa = matmul_isa();
+  bool exact = matmul_exact();
+  ~MatmulSettingsGuard() {
+    matmul_set_isa(isa);
+    matmul_set_exact(exact);
+  }
+};
+
+// Exact mode: the weights are widened without error (bf16, f16 and
+// q8 * f16-scale all fit float32), so the only error is float32 accumulation.
+// A K-term sum split over 16 lanes then a 16-way tree has worst-case error
+// (K/16 + 4) * 2^-24 * sum|x w| (Higham, recursive summation); for K <= 1000
+// that is < 4e-6, so 1e-5 bounds it with room and still catches any wrong
+// element, row or block (those err by O(1) relative to sum|x w|).
+constexpr double kExactTol = 1e-5;
+// bf16 activations: rounding x to bf16 (8 significant bits, nearest even)
+// moves each x_k by at most 2^-9 relative; 2^-8 adds margin for the final
+// float32 rounding of the products' sum.
+constexpr double kBf16Tol = 1.0 / 256.0;
+
+class MatmulVsNaive : public ::testing::TestWithParam<std::tuple<DType, MatmulIsa>> {};
+
+TEST_P(MatmulVsNaive, AllShapes) {
+  const auto [dt, isa] = GetParam();
+  if (isa > matmul_isa_best()) GTEST_SKIP() << "CPU lacks " << matmul_isa_name(isa);
+  MatmulSettingsGuard guard;
+  matmul_set_isa(isa);
+  const bool bf16_path = dt == DType::BF16 && isa == MatmulIsa::Avx512Bf16;
+  uint32_t seed = 1;
+  for (int64_t K : {32, 64, 96, 576, 1000}) {
+    if (dt == DType::Q8_0 && K % kQ8BlockSize != 0) continue;
+    for (int64_t N : {1, 7, 64, 193}) {
+      TestMatrix tm = make_matrix(dt, N, K, seed++);
+      for (int64_t T : {1, 2, 3, 5, 8, 17, 64, 130}) {
+        SCOPED_TRACE("K=" + std::to_string(K) + " N=" + std::to_string(N) + " T=" + std::to_string(T));
+        std::vector<float> x = make_x(T, K, seed++);
+        std::vector<float> ref(T * N), y(T * N, -1.0f);
+        matmul_naive(ref.data(), x.data(), T, tm.m);
+        const std::vector<double> scale = abs_sums(x, tm, T);
+        for (bool exact : {true, false}) {
+          if (!exact && !bf16_path) continue;  // the switch changes nothing else
+          matmul_set_exact(exact);
+          std::fill(y.begin(), y.end(), -1.0f);
+          matmul(y.data(), x.data(), T, tm.m);
+          const double tol = exact || T == 1 ? kExactTol : kBf16Tol + kExactTol;
+          for (int64_t i = 0; i < T * N; ++i)
+            ASSERT_NEAR(y[i], ref[i], tol * scale[i] + 1e-30) << "exact=" << exact << " i=" << i;
+        }
+        if (bf16_path && T > 1) {
+          // With x rounded to bf16 the same way, the fast path must be as
+          // accurate as exact mode: this pins the rounding to nearest even.
+          std::vector<float> xr(x.size());
+          for (size_t i = 0; i < x.size(); ++i) xr[i] = bf16_to_f32(f32_to_bf16(x[i]));
+          matmul_naive(ref.data(), xr.data(), T, tm.m);
+          matmul_set_exact(false);
+          matmul(y.data(), x.data(), T, tm.m);
+          for (int64_t i = 0; i < T * N; ++i)
+            ASSERT_NEAR(y[i], ref[i], kExactTol * scale[i] * 1.01 + 1e-30) << "bf16-rounded x, i=" << i;
+        }
+      }
+    }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Kernels, MatmulVsNaive,
+    ::testing::Combine(::testing::Values(DType::F32, DType::F16, DType::BF16, DType::Q8_0),
+                       ::testing::Values(MatmulIsa::Scalar, MatmulIsa::Avx2, MatmulIsa::Avx512,
+                                         MatmulIsa::Avx512Bf16)),
+    [](const auto& p) {
+      return std::string(dtype_name(std::get<0>(p.param))) + "_" +
+             matmul_isa_name(std::get<1>(p.param));
+    });
+
+TEST(Matmul, OneAndTwoThreadsGiveIdenticalBits) {
+  MatmulSettingsGuard guard;
+  const int saved = omp_get_max_threads();
+  for (MatmulIsa isa : supported_isas()) {
+    matmul_set_isa(isa);
+    for (DType dt : {DType::F32, DType::F16, DType::BF16, DType::Q8_0}) {
+      for (bool exact : {true, false}) {
+        matmul_set_exact(exact);
+        for (auto [T, K, N] : {std::tuple<int64_t, int64_t, int64_t>{1, 1024, 193}, {130, 576, 193},
+                               {67, 96, 7}, {200, 64, 1000}}) {
+          SCOPED_TRACE(std::string(matmul_isa_name(isa)) + " " + dtype_name(dt) + " T=" +
+                       std::to_string(T) + " exact=" + std::to_string(exact));
+          TestMatrix tm = make_matrix(dt, N, K, 7);
+          std::vector<float> x = make_x(T, K, 8), y1(T * N), y2(T * N);
+          omp_set_num_threads(1);
+          matmul(y1.data(), x.data(), T, tm.m);
+          omp_set_num_threads(2);
+          matmul(y2.data(), x.data(), T, tm.m);
+          ASSERT_EQ(0, std::memcmp(y1.data(), y2.data(), y1.size() * sizeof(float)));
+        }
+      }
+    }
+  }
+  omp_set_num_threads(saved);
+}
+
+TEST(MatmulNaive, HandComputed) {
+  // W = [[1, 2, 3], [-1, 0.5, 4]] in bf16 (all exact), x = [[1, 1, 1], [2, 0, -1]].
+  const uint16_t w[6] = {0x3f80, 0x4000, 0x4040, 0xbf80, 0x3f00, 0x4080};
+  const float x[6] = {1, 1, 1, 2, 0, -1};
+  WeightMatrix m{w, DType::BF16, 2, 3, 6};
+  float y[4];
+  matmul_naive(y, x, 2, m);
+  EXPECT_EQ(y[0], 6.0f);
+  EXPECT_EQ(y[1], 3.5f);
+  EXPECT_EQ(y[2], -1.0f);
+  EXPECT_EQ(y[3], -6.0f);
+  matmul(y, x, 2, m);
+  EXPECT_EQ(y[0], 6.0f);
+  EXPECT_EQ(y[3], -6.0f);
+}
+
+TEST(MatmulNaive, Q8BlockIsScaleTimesInt) {
+  std::vector<uint8_t> blk(sizeof(BlockQ8_0));
+  const uint16_t half = 0x3800;  // 0.5
+  std::memcpy(blk.data(), &half, 2);
+  for (int i = 0; i < kQ8BlockSize; ++i) blk[2 + i] = static_cast<uint8_t>(static_cast<int8_t>(i - 16));
+  WeightMatrix m{blk.data(), DType::Q8_0, 1, 32, blk.size()};
+  std::vector<float> x(32, 1.0f);
+  float y = 0;
+  matmul_naive(&y, x.data(), 1, m);
+  EXPECT_EQ(y, 0.5f * -16.0f);  // sum of -16..15 is -16
+  std::vector<float> row(32);
+  dequantize_row(row.data(), m, 0);
+  EXPECT_EQ(row[0], -8.0f);
+  EXPECT_EQ(row[31], 7.5f);
+}
+
+TEST(Matmul, EmptyShapes) {
+  const float x[4] = {1, 2, 3, 4};
+  float y[4] = {7, 7, 7, 7};
+  const float w[4] = {1, 1, 1, 1};
+  matmul(y, x, 0, WeightMatrix{w, DType::F32, 2, 2, 8});
+  EXPECT_EQ(y[0], 7.0f);
+  matmul(y, x, 2, WeightMatrix{w, DType::F32, 2, 0, 0});  // K = 0: empty sums
+  EXPECT_EQ(y[0], 0.0f);
+  EXPECT_EQ(y[3], 0.0f);
+}
+
+TEST(Matmul, BadInputThrows) {
+  std::vector<uint8_t> buf(1024);
+  float x[64] = {}, y[64];
+  EXPECT_THROW(matmul(y, x, 1, WeightMatrix{buf.data(), DType::Q8_0, 1, 48, 1024}), Error);
+  EXPECT_THROW(matmul(y, x, 1, WeightMatrix{buf.data(), DType::F32, 2, 64, 100}), Error);
+  EXPECT_THROW(matmul(y, x, -1, WeightMatrix{buf.data(), DType::F32, 1, 4, 16}), Error);
+  EXPECT_THROW(matmul(y, x, 1, WeightMatrix{nullptr, DType::F32, 1, 4, 16}), Error);
+  EXPECT_THROW(matmul_naive(y, x, 1, WeightMatrix{buf.data(), DType::BF16, 1, 64, 64}), Error);
+  EXPECT_THROW(dequantize_row(y, WeightMatrix{buf.data(), DType::F32, 2, 4, 16}, 2), Error);
+}
+
+TEST(DequantizeRow, EveryTypeMatchesScalarConversions) {
+  for (DType dt : {DType::F32, DType::F16, DType::BF16, DType::Q8_0}) {
+    TestMatrix tm = make_matrix(dt, 5, 96, 3);
+    std::vector<float> row(96);
+    for (int64_t n = 0; n < 5; ++n) {
+      dequantize_row(row.data(), tm.m, n);
+      for (int64_t k = 0; k < 96; ++k) ASSERT_EQ(row[k], tm.widened[n * 96 + k]) << dtype_name(dt);
+    }
+  }
+}
+
+TEST(MatmulSettings, IsaClampsAndExactToggles) {
+  MatmulSettingsGuard guard;
+  EXPECT_EQ(matmul_set_isa(MatmulIsa::Avx512Bf16), matmul_isa_best());
+  EXPECT_EQ(matmul_set_isa(MatmulIsa::Scalar), MatmulIsa::Scalar);
+  EXPECT_EQ(matmul_isa(), MatmulIsa::Scalar);
+  matmul_set_exact(true);
+  EXPECT_TRUE(matmul_exact());
+  matmul_set_exact(false);
+  EXPECT_FALSE(matmul_exact());
+  EXPECT_STREQ(matmul_isa_name(MatmulIsa::Avx2), "avx2");
+}
+
+}  // namespace
