@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <cstring>
+#include <type_traits>
 
 #include "kernels/matmul_internal.h"
 
@@ -74,6 +75,16 @@ inline __m128 reduce4(__m512 a, __m512 b, __m512 c, __m512 d) {
   return _mm_hadd_ps(_mm_hadd_ps(a4, b4), _mm_hadd_ps(c4, d4));
 }
 
+// Pulls the next block of weight rows towards L1 while the current block is
+// being multiplied: at T > 1 each block is used for a long time, so the
+// hardware prefetcher (which follows the current stream) is not yet fetching
+// it when the block switch would otherwise stall on memory.
+inline void prefetch_rows(const uint8_t* first, size_t row_bytes, int rows, size_t bytes) {
+  for (int j = 0; j < rows; ++j)
+    for (size_t off = 0; off < bytes; off += 64)
+      _mm_prefetch(reinterpret_cast<const char*>(first + j * row_bytes + off), _MM_HINT_T0);
+}
+
 // y[t, 0..nvalid) for TT rows of x against the kTileN rows in wr (rows past
 // nvalid repeat the last valid row and are not stored).
 template <DType DT, int TT>
@@ -116,6 +127,10 @@ void rows_f32(const MatmulArgs& a, int64_t n0, int64_t n1) {
     for (int j = 0; j < kTileN; ++j)
       wr[j] = a.w + static_cast<size_t>(n + j < n1 ? n + j : n1 - 1) * a.row_bytes;
     int nvalid = static_cast<int>(n1 - n < kTileN ? n1 - n : kTileN);
+    if (a.T > 1 && n + kTileN < n1)
+      prefetch_rows(wr[0] + kTileN * a.row_bytes, a.row_bytes,
+                    static_cast<int>(n1 - n - kTileN < kTileN ? n1 - n - kTileN : kTileN),
+                    dtype_bytes(a.dtype, a.K));
     int64_t t = 0;
     for (; t + kTileT <= a.T; t += kTileT)
       tile_f32<DT, kTileT>(a.x + t * a.K, a.K, wr, a.y + t * a.ldy + n, a.ldy, nvalid);
@@ -164,19 +179,22 @@ inline void tile_bf16(const uint16_t* x, int64_t K, const uint8_t* const* wr, fl
   __m512 acc[TT][kTileN];
   for (int t = 0; t < TT; ++t)
     for (int j = 0; j < kTileN; ++j) acc[t][j] = _mm512_setzero_ps();
-  auto step = [&](int64_t k, __mmask32 m) __attribute__((always_inline)) {
+  auto step = [&](int64_t k, __mmask32 m, auto masked) __attribute__((always_inline)) {
+    auto load = [&](const void* p) __attribute__((always_inline)) {
+      if constexpr (decltype(masked)::value) return _mm512_maskz_loadu_epi16(m, p);
+      else return _mm512_loadu_si512(p);
+    };
     __m512i wv[kTileN];
-    for (int j = 0; j < kTileN; ++j)
-      wv[j] = _mm512_maskz_loadu_epi16(m, reinterpret_cast<const uint16_t*>(wr[j]) + k);
+    for (int j = 0; j < kTileN; ++j) wv[j] = load(reinterpret_cast<const uint16_t*>(wr[j]) + k);
     for (int t = 0; t < TT; ++t) {
-      __m512i xv = _mm512_maskz_loadu_epi16(m, x + t * K + k);
+      __m512i xv = load(x + t * K + k);
       for (int j = 0; j < kTileN; ++j)
         acc[t][j] = _mm512_dpbf16_ps(acc[t][j], (__m512bh)xv, (__m512bh)wv[j]);
     }
   };
   int64_t k = 0;
-  for (; k + 32 <= K; k += 32) step(k, 0xffffffffu);
-  if (k < K) step(k, static_cast<__mmask32>((1u << (K - k)) - 1));
+  for (; k + 32 <= K; k += 32) step(k, 0, std::false_type{});
+  if (k < K) step(k, static_cast<__mmask32>((1u << (K - k)) - 1), std::true_type{});
   __mmask8 store = static_cast<__mmask8>((1u << nvalid) - 1);
   for (int t = 0; t < TT; ++t)
     _mm_mask_storeu_ps(y + t * ldy, store, reduce4(acc[t][0], acc[t][1], acc[t][2], acc[t][3]));
@@ -190,6 +208,10 @@ void matmul_rows_avx512bf16(const MatmulArgs& a, int64_t n0, int64_t n1) {
     for (int j = 0; j < kTileN; ++j)
       wr[j] = a.w + static_cast<size_t>(n + j < n1 ? n + j : n1 - 1) * a.row_bytes;
     int nvalid = static_cast<int>(n1 - n < kTileN ? n1 - n : kTileN);
+    if (n + kTileN < n1)
+      prefetch_rows(wr[0] + kTileN * a.row_bytes, a.row_bytes,
+                    static_cast<int>(n1 - n - kTileN < kTileN ? n1 - n - kTileN : kTileN),
+                    static_cast<size_t>(a.K) * 2);
     int64_t t = 0;
     for (; t + kTileTBf16 <= a.T; t += kTileTBf16)
       tile_bf16<kTileTBf16>(a.x_bf16 + t * a.K, a.K, wr, a.y + t * a.ldy + n, a.ldy, nvalid);

@@ -1,0 +1,99 @@
+// Forward-pass throughput: prompt processing and token generation tokens/s, load time and peak RSS.
+//
+//   bench_forward --preset smollm2-135m --dtype bf16 --threads 2 [--layers N] [--prompt 128] [--gen 32]
+//   bench_forward --model-path M ...
+//
+// With --preset, a synthetic model of that shape is written once (as a Hugging Face folder under
+// --cache-dir) and then loaded from disk, so the timing includes the memory-mapped path users get.
+#include <omp.h>
+#include <sys/resource.h>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <random>
+
+#include <CLI/CLI.hpp>
+
+#include "io/model_formats.h"
+#include "kernels/matmul.h"
+#include "model/forward.h"
+#include "model/model.h"
+#include "model/synthetic.h"
+
+using namespace optipfair;
+namespace fs = std::filesystem;
+
+static double seconds_since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+static double peak_rss_mib() {
+  rusage ru{};
+  getrusage(RUSAGE_SELF, &ru);
+  return static_cast<double>(ru.ru_maxrss) / 1024.0;
+}
+
+int main(int argc, char** argv) {
+  CLI::App app{"optipfair forward-pass benchmark"};
+  std::string preset = "smollm2-135m", model_path, dtype_name_arg = "bf16", cache_dir = "build/bench-models";
+  int threads = 2, prompt = 128, gen = 32, layers = 0, reps = 3;
+  bool exact = false;
+  app.add_option("--preset", preset, "synthetic model shape");
+  app.add_option("--model-path", model_path, "benchmark this model instead of a synthetic one");
+  app.add_option("--dtype", dtype_name_arg, "synthetic weights type: bf16, f16, f32");
+  app.add_option("--layers", layers, "truncate the synthetic model to N layers (0: all)");
+  app.add_option("--threads", threads);
+  app.add_option("--prompt", prompt, "prompt tokens");
+  app.add_option("--gen", gen, "generated tokens");
+  app.add_option("--reps", reps, "repetitions (best is reported)");
+  app.add_option("--cache-dir", cache_dir, "where synthetic models are written");
+  app.add_flag("--exact", exact, "float32 activations in every matrix product");
+  CLI11_PARSE(app, argc, argv);
+  omp_set_num_threads(threads);
+  matmul_set_exact(exact);
+
+  if (model_path.empty()) {
+    const DType dt = dtype_from_name(dtype_name_arg);
+    const fs::path dir = fs::path(cache_dir) / (preset + "-" + dtype_name_arg + (layers ? "-L" + std::to_string(layers) : ""));
+    if (!fs::exists(dir / "config.json")) {
+      std::fprintf(stderr, "writing synthetic %s to %s ...\n", preset.c_str(), dir.c_str());
+      fs::create_directories(dir.parent_path());
+      save_hf_model(make_synthetic_model(preset, dt, 1, layers), dir);
+    }
+    model_path = dir.string();
+  }
+
+  auto t0 = std::chrono::steady_clock::now();
+  const Model model = load_model(model_path);
+  const double load_s = seconds_since(t0);
+  const ModelConfig& c = model.config;
+
+  std::mt19937 rng(7);
+  std::vector<int32_t> tokens(static_cast<size_t>(prompt));
+  for (auto& t : tokens) t = static_cast<int32_t>(rng() % static_cast<uint32_t>(c.vocab_size));
+
+  double best_pp = 1e30, best_tg = 1e30;
+  for (int r = 0; r < reps; ++r) {
+    KVCache cache(c, prompt + gen);
+    SequenceInput in{tokens, &cache};
+    t0 = std::chrono::steady_clock::now();
+    std::vector<float> logits = forward(model, std::span<const SequenceInput>(&in, 1), LogitsMode::Last);
+    best_pp = std::min(best_pp, seconds_since(t0));
+    t0 = std::chrono::steady_clock::now();
+    for (int i = 0; i < gen; ++i) {
+      const int32_t next = static_cast<int32_t>(std::max_element(logits.begin(), logits.end()) - logits.begin());
+      SequenceInput step{std::span<const int32_t>(&next, 1), &cache};
+      logits = forward(model, std::span<const SequenceInput>(&step, 1), LogitsMode::Last);
+    }
+    best_tg = std::min(best_tg, seconds_since(t0));
+  }
+  std::printf("model            %s (%s, %lld layers, hidden %lld)\n", model_path.c_str(),
+              dtype_name(model.layers.front().w_gate.dtype), (long long)c.num_hidden_layers, (long long)c.hidden_size);
+  std::printf("threads          %d%s\n", threads, exact ? " (exact float32 activations)" : "");
+  std::printf("load             %.3f s\n", load_s);
+  std::printf("prompt (%4d)    %.1f tok/s\n", prompt, prompt / best_pp);
+  std::printf("generate (%4d)  %.2f tok/s\n", gen, gen / best_tg);
+  std::printf("peak RSS         %.1f MiB\n", peak_rss_mib());
+  return 0;
+}
