@@ -4,7 +4,7 @@ set -euo pipefail
 packages=(
   build-essential cmake pkg-config
   nlohmann-json3-dev libcli11-dev libpcre2-dev libsentencepiece-dev
-  libcpp-httplib-dev libssl-dev libgtest-dev
+  libcpp-httplib-dev libssl-dev libgtest-dev libcairo2-dev fonts-dejavu-core
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -24,5 +24,10 @@ void apply_threads(const CommonOptions& options);
 void add_analyze_command(CLI::App& app);
 void add_generate_command(CLI::App& app);
 void add_tokenize_command(CLI::App& app);
+void add_prune_command(CLI::App& app);
+void add_bias_command(CLI::App& app);
+void add_fair_prune_command(CLI::App& app);
+void add_eval_command(CLI::App& app);
+void add_bench_command(CLI::App& app);
 
 }  // namespace optipfair::cli

@@ -1,6 +1,7 @@
 #include <omp.h>
 
 #include "cli/commands.h"
+#include "util/progress.h"
 
 namespace optipfair::cli {
 
@@ -20,6 +21,7 @@ std::string resolve_model_path(const CommonOptions& options) {
 
 void apply_threads(const CommonOptions& options) {
   if (options.threads > 0) omp_set_num_threads(options.threads);
+  Progress::set_quiet(options.quiet);
 }
 
 }  // namespace optipfair::cli

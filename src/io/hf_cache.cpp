@@ -148,8 +148,8 @@ class SnapshotDownloader {
     if (fs::exists(index)) {
       std::set<std::string> shards;
       try {
-        for (const auto& [name, file] : nlohmann::json::parse(read_text(index)).at("weight_map").items())
-          shards.insert(file.get<std::string>());
+        const auto j = nlohmann::json::parse(read_text(index));
+        for (const auto& [name, file] : j.at("weight_map").items()) shards.insert(file.get<std::string>());
       } catch (const std::exception&) {
         throw Error("model " + id_.repo() + " has an unreadable model.safetensors.index.json");
       }

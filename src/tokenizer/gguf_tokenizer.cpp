@@ -64,7 +64,7 @@ std::unique_ptr<Tokenizer> load_gpt2(const GgufFile& f, const std::filesystem::p
   PreTokenizerStep byte_level;
   byte_level.kind = PreTokenizerStep::Kind::ByteLevel;
   p->pre_tokenizers.push_back(byte_level);
-  p->decoders.push_back({DecoderStep::Kind::ByteLevel});
+  p->decoders.push_back(DecoderStep{});  // ByteLevel
   p->has_decoder = true;
   const int64_t bos = int_or(f, "tokenizer.ggml.bos_token_id", -1), eos = int_or(f, "tokenizer.ggml.eos_token_id", -1);
   if (bool_or(f, "tokenizer.ggml.add_bos_token", false) && bos >= 0) p->prefix_ids = {static_cast<int32_t>(bos)};

@@ -216,7 +216,7 @@ void HfTokenizer::encode_segment(std::string_view segment, bool at_start, std::v
   for (const auto& n : p_->normalizers) {
     switch (n.kind) {
       case NormalizerStep::Kind::Prepend:
-        if (!text.empty()) text.insert(0, n.text);
+        if (!text.empty()) text = n.text + text;
         break;
       case NormalizerStep::Kind::Replace:
         replace_all(text, n.text, n.content);
@@ -256,7 +256,7 @@ void HfTokenizer::encode_segment(std::string_view segment, bool at_start, std::v
           break;
         }
         case PreTokenizerStep::Kind::ByteLevel: {
-          if (step.add_prefix_space && (piece.text.empty() || piece.text[0] != ' ')) piece.text.insert(0, " ");
+          if (step.add_prefix_space && (piece.text.empty() || piece.text[0] != ' ')) piece.text = " " + piece.text;
           std::vector<Piece> parts;
           if (step.use_regex) split_piece(piece, gpt2_regex().find_all(piece.text), SplitBehavior::Isolated, false, &parts);
           else parts.push_back(std::move(piece));
@@ -273,7 +273,7 @@ void HfTokenizer::encode_segment(std::string_view segment, bool at_start, std::v
           bool starts = piece.text.compare(0, step.replacement.size(), step.replacement) == 0;
           bool prepend = step.prepend == PreTokenizerStep::Prepend::Always ||
                          (step.prepend == PreTokenizerStep::Prepend::First && piece.at_start);
-          if (prepend && !starts) piece.text.insert(0, step.replacement);
+          if (prepend && !starts) piece.text = step.replacement + piece.text;
           if (step.split) split_piece(piece, find_literal(piece.text, step.replacement), SplitBehavior::MergedWithNext, false, &next);
           else next.push_back(std::move(piece));
           break;
