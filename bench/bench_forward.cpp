@@ -38,7 +38,7 @@ int main(int argc, char** argv) {
   CLI::App app{"optipfair forward-pass benchmark"};
   std::string preset = "smollm2-135m", model_path, dtype_name_arg = "bf16", cache_dir = "build/bench-models";
   int threads = 2, prompt = 128, gen = 32, layers = 0, reps = 3;
-  bool exact = false;
+  bool exact = false, capture_all = false;
   app.add_option("--preset", preset, "synthetic model shape");
   app.add_option("--model-path", model_path, "benchmark this model instead of a synthetic one");
   app.add_option("--dtype", dtype_name_arg, "synthetic weights type: bf16, f16, f32");
@@ -49,6 +49,7 @@ int main(int argc, char** argv) {
   app.add_option("--reps", reps, "repetitions (best is reported)");
   app.add_option("--cache-dir", cache_dir, "where synthetic models are written");
   app.add_flag("--exact", exact, "float32 activations in every matrix product");
+  app.add_flag("--capture", capture_all, "also capture all six components of every layer during the prompt");
   CLI11_PARSE(app, argc, argv);
   omp_set_num_threads(threads);
   matmul_set_exact(exact);
@@ -77,9 +78,21 @@ int main(int argc, char** argv) {
   for (int r = 0; r < reps; ++r) {
     KVCache cache(c, prompt + gen);
     SequenceInput in{tokens, &cache};
+    ActivationCapture capture(parse_layer_selection("all", c.num_hidden_layers),
+                              std::vector<Component>(kAllComponents.begin(), kAllComponents.end()));
     t0 = std::chrono::steady_clock::now();
-    std::vector<float> logits = forward(model, std::span<const SequenceInput>(&in, 1), LogitsMode::Last);
+    std::vector<float> logits = forward(model, std::span<const SequenceInput>(&in, 1), LogitsMode::Last,
+                                        capture_all ? &capture : nullptr);
     best_pp = std::min(best_pp, seconds_since(t0));
+    if (capture_all && r == 0) {
+      size_t floats = 0, keys = 0;
+      for (int l : capture.layers())
+        for (Component comp : kAllComponents) {
+          floats += capture.get(0, l, comp).data.size();
+          ++keys;
+        }
+      std::printf("captured         %zu activations, %.1f MiB\n", keys, static_cast<double>(floats) * 4 / (1 << 20));
+    }
     t0 = std::chrono::steady_clock::now();
     for (int i = 0; i < gen; ++i) {
       const int32_t next = static_cast<int32_t>(std::max_element(logits.begin(), logits.end()) - logits.begin());

@@ -18,7 +18,7 @@ struct CommonOptions {
 void add_common_options(CLI::App* cmd, CommonOptions& options, bool with_json);
 // The model path to open: the option's value, or the bundled demo model.
 std::string resolve_model_path(const CommonOptions& options);
-// Applies --threads.
+// Applies --threads and --quiet (progress bars).
 void apply_threads(const CommonOptions& options);
 
 void add_analyze_command(CLI::App& app);

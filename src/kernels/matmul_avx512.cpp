@@ -22,42 +22,37 @@
 namespace optipfair::detail {
 namespace {
 
-// Micro-tile: kTileT rows of x against kTileN weight rows; 4 x 4 float32
-// accumulators (x2 vectors of weights per row) fit the 32 zmm registers with
-// room for the loaded weights, and each weight vector, once widened, serves
+// Micro-tile: kTileT rows of x against kTileN weight rows, 16 elements of K
+// per step: 24 float32 accumulators + 4 widened weight vectors + 1 x vector
+// fit the 32 zmm registers, and each weight vector, once widened, serves
 // kTileT rows of x.
 constexpr int kTileN = 4;
-constexpr int kTileT = 4;
+constexpr int kTileT = 6;
 
-// Loads 32 consecutive weights starting at element k of a row as two float32
-// vectors; masked lanes read no memory and come back as zero.
-template <DType DT>
-inline void load_w32(const uint8_t* row, int64_t k, __mmask16 m0, __mmask16 m1, __m512& lo,
-                     __m512& hi) {
+// Loads 16 consecutive weights starting at element k of a row as float32.
+// Masked lanes read no memory and come back as zero (kMasked = false: all 16).
+template <DType DT, bool kMasked>
+inline __m512 load_w16(const uint8_t* row, int64_t k, __mmask16 m) {
   if constexpr (DT == DType::F32) {
     const float* p = reinterpret_cast<const float*>(row) + k;
-    lo = _mm512_maskz_loadu_ps(m0, p);
-    hi = _mm512_maskz_loadu_ps(m1, p + 16);
-  } else if constexpr (DT == DType::BF16) {
+    return kMasked ? _mm512_maskz_loadu_ps(m, p) : _mm512_loadu_ps(p);
+  } else if constexpr (DT == DType::BF16 || DT == DType::F16) {
+    const uint16_t* p = reinterpret_cast<const uint16_t*>(row) + k;
+    __m256i h = kMasked ? _mm256_maskz_loadu_epi16(m, p)
+                        : _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
     // bf16 is the top half of a float32: widening is a zero-extend and a shift.
-    const uint16_t* p = reinterpret_cast<const uint16_t*>(row) + k;
-    __m512i a = _mm512_cvtepu16_epi32(_mm256_maskz_loadu_epi16(m0, p));
-    __m512i b = _mm512_cvtepu16_epi32(_mm256_maskz_loadu_epi16(m1, p + 16));
-    lo = _mm512_castsi512_ps(_mm512_slli_epi32(a, 16));
-    hi = _mm512_castsi512_ps(_mm512_slli_epi32(b, 16));
-  } else if constexpr (DT == DType::F16) {
-    const uint16_t* p = reinterpret_cast<const uint16_t*>(row) + k;
-    lo = _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(m0, p));
-    hi = _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(m1, p + 16));
+    if constexpr (DT == DType::BF16)
+      return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16));
+    else
+      return _mm512_cvtph_ps(h);
   } else {
-    // Q8_0: k is always a block start. q * scale is exact in float32 (8 + 11 bits).
+    // Q8_0 (K is a multiple of 32, so never masked): k is at a half block.
+    // q * scale is exact in float32 (8 + 11 significant bits).
     const uint8_t* blk = row + static_cast<size_t>(k / kQ8BlockSize) * sizeof(BlockQ8_0);
     uint16_t s16;
     std::memcpy(&s16, blk, 2);
-    __m512 d = _mm512_set1_ps(_cvtsh_ss(s16));
-    __m256i q = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk + 2));
-    lo = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm256_castsi256_si128(q))), d);
-    hi = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm256_extracti128_si256(q, 1))), d);
+    __m128i q = _mm_loadu_si128(reinterpret_cast<const __m128i*>(blk + 2 + k % kQ8BlockSize));
+    return _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(q)), _mm512_set1_ps(_cvtsh_ss(s16)));
   }
 }
 
@@ -87,60 +82,77 @@ inline void prefetch_rows(const uint8_t* first, size_t row_bytes, int rows, size
 
 // y[t, 0..nvalid) for TT rows of x against the kTileN rows in wr (rows past
 // nvalid repeat the last valid row and are not stored).
+// Writes (or, for the later K blocks, adds) the TT x nvalid dot products.
+template <int TT>
+inline void store_tile(const __m512 (&acc)[TT][kTileN], float* y, int64_t ldy, int nvalid,
+                       bool accumulate) {
+  const __mmask8 m = static_cast<__mmask8>((1u << nvalid) - 1);
+  for (int t = 0; t < TT; ++t) {
+    __m128 r = reduce4(acc[t][0], acc[t][1], acc[t][2], acc[t][3]);
+    if (accumulate) r = _mm_add_ps(_mm_maskz_loadu_ps(m, y + t * ldy), r);
+    _mm_mask_storeu_ps(y + t * ldy, m, r);
+  }
+}
+
+// Prompt processing walks K in blocks so that the x panel a work item reuses
+// (64 rows x 2048 floats = 512 KB) stays in L2 however large K is; the block
+// sums are added into y in a fixed order, independent of the thread split.
+// Token generation streams whole rows instead (no reuse to protect).
+constexpr int64_t kKBlock = 2048;
+
 template <DType DT, int TT>
-inline void tile_f32(const float* x, int64_t K, const uint8_t* const* wr, float* y, int64_t ldy,
-                     int nvalid) {
+inline void tile_f32(const float* x, int64_t ldx, int64_t K, const uint8_t* const* wr, float* y,
+                     int64_t ldy, int nvalid, bool accumulate) {
   __m512 acc[TT][kTileN];
   for (int t = 0; t < TT; ++t)
     for (int j = 0; j < kTileN; ++j) acc[t][j] = _mm512_setzero_ps();
 
-  auto step = [&](int64_t k, __mmask16 m0, __mmask16 m1) __attribute__((always_inline)) {
-    __m512 wlo[kTileN], whi[kTileN];
-    for (int j = 0; j < kTileN; ++j) load_w32<DT>(wr[j], k, m0, m1, wlo[j], whi[j]);
+  auto step = [&](int64_t k, __mmask16 m, auto masked) __attribute__((always_inline)) {
+    constexpr bool kMasked = decltype(masked)::value;
+    __m512 wv[kTileN];
+    for (int j = 0; j < kTileN; ++j) wv[j] = load_w16<DT, kMasked>(wr[j], k, m);
     for (int t = 0; t < TT; ++t) {
-      const float* xp = x + t * K + k;
-      __m512 xlo = _mm512_maskz_loadu_ps(m0, xp);
-      __m512 xhi = _mm512_maskz_loadu_ps(m1, xp + 16);
-      for (int j = 0; j < kTileN; ++j) {
-        acc[t][j] = _mm512_fmadd_ps(xlo, wlo[j], acc[t][j]);
-        acc[t][j] = _mm512_fmadd_ps(xhi, whi[j], acc[t][j]);
-      }
+      const float* xp = x + t * ldx + k;
+      __m512 xv = kMasked ? _mm512_maskz_loadu_ps(m, xp) : _mm512_loadu_ps(xp);
+      for (int j = 0; j < kTileN; ++j) acc[t][j] = _mm512_fmadd_ps(xv, wv[j], acc[t][j]);
     }
   };
   int64_t k = 0;
-  for (; k + 32 <= K; k += 32) step(k, 0xffff, 0xffff);
-  if (k < K) {
-    int rem = static_cast<int>(K - k);
-    __mmask16 m0 = rem >= 16 ? 0xffff : static_cast<__mmask16>((1u << rem) - 1);
-    __mmask16 m1 = rem > 16 ? static_cast<__mmask16>((1u << (rem - 16)) - 1) : 0;
-    step(k, m0, m1);
-  }
-  __mmask8 store = static_cast<__mmask8>((1u << nvalid) - 1);
-  for (int t = 0; t < TT; ++t)
-    _mm_mask_storeu_ps(y + t * ldy, store, reduce4(acc[t][0], acc[t][1], acc[t][2], acc[t][3]));
+  for (; k + 16 <= K; k += 16) step(k, 0, std::false_type{});
+  if (k < K) step(k, static_cast<__mmask16>((1u << (K - k)) - 1), std::true_type{});
+  store_tile<TT>(acc, y, ldy, nvalid, accumulate);
 }
 
 template <DType DT>
 void rows_f32(const MatmulArgs& a, int64_t n0, int64_t n1) {
-  for (int64_t n = n0; n < n1; n += kTileN) {
-    const uint8_t* wr[kTileN];
-    for (int j = 0; j < kTileN; ++j)
-      wr[j] = a.w + static_cast<size_t>(n + j < n1 ? n + j : n1 - 1) * a.row_bytes;
-    int nvalid = static_cast<int>(n1 - n < kTileN ? n1 - n : kTileN);
-    if (a.T > 1 && n + kTileN < n1)
-      prefetch_rows(wr[0] + kTileN * a.row_bytes, a.row_bytes,
-                    static_cast<int>(n1 - n - kTileN < kTileN ? n1 - n - kTileN : kTileN),
-                    dtype_bytes(a.dtype, a.K));
-    int64_t t = 0;
-    for (; t + kTileT <= a.T; t += kTileT)
-      tile_f32<DT, kTileT>(a.x + t * a.K, a.K, wr, a.y + t * a.ldy + n, a.ldy, nvalid);
-    const float* xt = a.x + t * a.K;
-    float* yt = a.y + t * a.ldy + n;
-    switch (a.T - t) {
-      case 1: tile_f32<DT, 1>(xt, a.K, wr, yt, a.ldy, nvalid); break;
-      case 2: tile_f32<DT, 2>(xt, a.K, wr, yt, a.ldy, nvalid); break;
-      case 3: tile_f32<DT, 3>(xt, a.K, wr, yt, a.ldy, nvalid); break;
-      default: break;
+  const int64_t kblock = a.T > 1 ? kKBlock : a.K;
+  for (int64_t k0 = 0; k0 < a.K; k0 += kblock) {
+    const int64_t klen = a.K - k0 < kblock ? a.K - k0 : kblock;
+    const size_t woff = dtype_bytes(DT, k0);
+    const bool accumulate = k0 > 0;
+    for (int64_t n = n0; n < n1; n += kTileN) {
+      const uint8_t* wr[kTileN];
+      for (int j = 0; j < kTileN; ++j)
+        wr[j] = a.w + static_cast<size_t>(n + j < n1 ? n + j : n1 - 1) * a.row_bytes + woff;
+      int nvalid = static_cast<int>(n1 - n < kTileN ? n1 - n : kTileN);
+      if (a.T > 1 && n + kTileN < n1)
+        prefetch_rows(wr[0] + kTileN * a.row_bytes, a.row_bytes,
+                      static_cast<int>(n1 - n - kTileN < kTileN ? n1 - n - kTileN : kTileN),
+                      dtype_bytes(DT, klen));
+      int64_t t = 0;
+      for (; t + kTileT <= a.T; t += kTileT)
+        tile_f32<DT, kTileT>(a.x + t * a.K + k0, a.K, klen, wr, a.y + t * a.ldy + n, a.ldy, nvalid,
+                             accumulate);
+      const float* xt = a.x + t * a.K + k0;
+      float* yt = a.y + t * a.ldy + n;
+      switch (a.T - t) {
+        case 1: tile_f32<DT, 1>(xt, a.K, klen, wr, yt, a.ldy, nvalid, accumulate); break;
+        case 2: tile_f32<DT, 2>(xt, a.K, klen, wr, yt, a.ldy, nvalid, accumulate); break;
+        case 3: tile_f32<DT, 3>(xt, a.K, klen, wr, yt, a.ldy, nvalid, accumulate); break;
+        case 4: tile_f32<DT, 4>(xt, a.K, klen, wr, yt, a.ldy, nvalid, accumulate); break;
+        case 5: tile_f32<DT, 5>(xt, a.K, klen, wr, yt, a.ldy, nvalid, accumulate); break;
+        default: break;
+      }
     }
   }
 }
@@ -174,8 +186,8 @@ namespace {
 constexpr int kTileTBf16 = 6;
 
 template <int TT>
-inline void tile_bf16(const uint16_t* x, int64_t K, const uint8_t* const* wr, float* y,
-                      int64_t ldy, int nvalid) {
+inline void tile_bf16(const uint16_t* x, int64_t ldx, int64_t K, const uint8_t* const* wr,
+                      float* y, int64_t ldy, int nvalid, bool accumulate) {
   __m512 acc[TT][kTileN];
   for (int t = 0; t < TT; ++t)
     for (int j = 0; j < kTileN; ++j) acc[t][j] = _mm512_setzero_ps();
@@ -187,7 +199,7 @@ inline void tile_bf16(const uint16_t* x, int64_t K, const uint8_t* const* wr, fl
     __m512i wv[kTileN];
     for (int j = 0; j < kTileN; ++j) wv[j] = load(reinterpret_cast<const uint16_t*>(wr[j]) + k);
     for (int t = 0; t < TT; ++t) {
-      __m512i xv = load(x + t * K + k);
+      __m512i xv = load(x + t * ldx + k);
       for (int j = 0; j < kTileN; ++j)
         acc[t][j] = _mm512_dpbf16_ps(acc[t][j], (__m512bh)xv, (__m512bh)wv[j]);
     }
@@ -195,35 +207,38 @@ inline void tile_bf16(const uint16_t* x, int64_t K, const uint8_t* const* wr, fl
   int64_t k = 0;
   for (; k + 32 <= K; k += 32) step(k, 0, std::false_type{});
   if (k < K) step(k, static_cast<__mmask32>((1u << (K - k)) - 1), std::true_type{});
-  __mmask8 store = static_cast<__mmask8>((1u << nvalid) - 1);
-  for (int t = 0; t < TT; ++t)
-    _mm_mask_storeu_ps(y + t * ldy, store, reduce4(acc[t][0], acc[t][1], acc[t][2], acc[t][3]));
+  store_tile<TT>(acc, y, ldy, nvalid, accumulate);
 }
 
 }  // namespace
 
 void matmul_rows_avx512bf16(const MatmulArgs& a, int64_t n0, int64_t n1) {
-  for (int64_t n = n0; n < n1; n += kTileN) {
-    const uint8_t* wr[kTileN];
-    for (int j = 0; j < kTileN; ++j)
-      wr[j] = a.w + static_cast<size_t>(n + j < n1 ? n + j : n1 - 1) * a.row_bytes;
-    int nvalid = static_cast<int>(n1 - n < kTileN ? n1 - n : kTileN);
-    if (n + kTileN < n1)
-      prefetch_rows(wr[0] + kTileN * a.row_bytes, a.row_bytes,
-                    static_cast<int>(n1 - n - kTileN < kTileN ? n1 - n - kTileN : kTileN),
-                    static_cast<size_t>(a.K) * 2);
-    int64_t t = 0;
-    for (; t + kTileTBf16 <= a.T; t += kTileTBf16)
-      tile_bf16<kTileTBf16>(a.x_bf16 + t * a.K, a.K, wr, a.y + t * a.ldy + n, a.ldy, nvalid);
-    const uint16_t* xt = a.x_bf16 + t * a.K;
-    float* yt = a.y + t * a.ldy + n;
-    switch (a.T - t) {
-      case 1: tile_bf16<1>(xt, a.K, wr, yt, a.ldy, nvalid); break;
-      case 2: tile_bf16<2>(xt, a.K, wr, yt, a.ldy, nvalid); break;
-      case 3: tile_bf16<3>(xt, a.K, wr, yt, a.ldy, nvalid); break;
-      case 4: tile_bf16<4>(xt, a.K, wr, yt, a.ldy, nvalid); break;
-      case 5: tile_bf16<5>(xt, a.K, wr, yt, a.ldy, nvalid); break;
-      default: break;
+  for (int64_t k0 = 0; k0 < a.K; k0 += kKBlock) {
+    const int64_t klen = a.K - k0 < kKBlock ? a.K - k0 : kKBlock;
+    const bool accumulate = k0 > 0;
+    for (int64_t n = n0; n < n1; n += kTileN) {
+      const uint8_t* wr[kTileN];
+      for (int j = 0; j < kTileN; ++j)
+        wr[j] = a.w + static_cast<size_t>(n + j < n1 ? n + j : n1 - 1) * a.row_bytes + 2 * k0;
+      int nvalid = static_cast<int>(n1 - n < kTileN ? n1 - n : kTileN);
+      if (n + kTileN < n1)
+        prefetch_rows(wr[0] + kTileN * a.row_bytes, a.row_bytes,
+                      static_cast<int>(n1 - n - kTileN < kTileN ? n1 - n - kTileN : kTileN),
+                      static_cast<size_t>(klen) * 2);
+      int64_t t = 0;
+      for (; t + kTileTBf16 <= a.T; t += kTileTBf16)
+        tile_bf16<kTileTBf16>(a.x_bf16 + t * a.K + k0, a.K, klen, wr, a.y + t * a.ldy + n, a.ldy,
+                              nvalid, accumulate);
+      const uint16_t* xt = a.x_bf16 + t * a.K + k0;
+      float* yt = a.y + t * a.ldy + n;
+      switch (a.T - t) {
+        case 1: tile_bf16<1>(xt, a.K, klen, wr, yt, a.ldy, nvalid, accumulate); break;
+        case 2: tile_bf16<2>(xt, a.K, klen, wr, yt, a.ldy, nvalid, accumulate); break;
+        case 3: tile_bf16<3>(xt, a.K, klen, wr, yt, a.ldy, nvalid, accumulate); break;
+        case 4: tile_bf16<4>(xt, a.K, klen, wr, yt, a.ldy, nvalid, accumulate); break;
+        case 5: tile_bf16<5>(xt, a.K, klen, wr, yt, a.ldy, nvalid, accumulate); break;
+        default: break;
+      }
     }
   }
 }
