@@ -35,13 +35,15 @@ int main(int argc, char** argv) {
     for (char& ch : upper) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
     const DType dtype = dtype_from_name(upper);
     Model model = make_synthetic_model(preset, dtype, seed, layers);
+    const double generated = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     SaveOptions options;
     options.overwrite = overwrite;
     if (format == "gguf") save_gguf_model(model, output, options);
     else save_hf_model(model, output, options);
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    std::fprintf(stderr, "wrote %s (%s, %s, %lld layers) in %.1f s\n", output.c_str(), preset.c_str(),
-                 dtype_name(dtype), static_cast<long long>(model.layers.size()), seconds);
+    std::fprintf(stderr, "wrote %s (%s, %s, %lld layers): weights made in %.1f s, written in %.1f s\n",
+                 output.c_str(), preset.c_str(), dtype_name(dtype), static_cast<long long>(model.layers.size()),
+                 generated, seconds - generated);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "error: %s\n", e.what());
     return 1;

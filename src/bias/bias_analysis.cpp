@@ -103,7 +103,6 @@ void add_neuron_diff(const TokenAlignment& al, const Activation& a1, const Activ
 }
 
 bool contains(const std::vector<Component>& v, Component c) { return std::find(v.begin(), v.end(), c) != v.end(); }
-bool contains(const std::vector<int>& v, int x) { return std::find(v.begin(), v.end(), x) != v.end(); }
 
 }  // namespace
 

@@ -14,6 +14,8 @@ int main(int argc, char** argv) {
   optipfair::cli::add_analyze_command(app);
   optipfair::cli::add_generate_command(app);
   optipfair::cli::add_tokenize_command(app);
+  optipfair::cli::add_prune_command(app);
+  optipfair::cli::add_bias_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

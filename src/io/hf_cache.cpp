@@ -242,6 +242,7 @@ class SnapshotDownloader {
     for (long i = 0; i < depth + 1; ++i) target += "../";
     target += "blobs/" + blob.filename().string();
     std::error_code ec;
+    fs::remove(pointer, ec);  // a dangling link left by a blob deleted by hand
     fs::create_symlink(target, pointer, ec);
     if (ec) fs::copy_file(blob, pointer, fs::copy_options::overwrite_existing);
   }

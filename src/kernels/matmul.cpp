@@ -159,8 +159,10 @@ void matmul(float* y, const float* x, int64_t T, const WeightMatrix& w) {
   const int64_t n_blocks = (N + kRowBlock - 1) / kRowBlock;
   const int64_t t_chunks = (T + kTChunk - 1) / kTChunk;
   const int64_t items = n_blocks * t_chunks;
-  // Below about 64k multiply-adds a fork/join costs more than it saves.
-  const bool parallel = items > 1 && T * N * K >= (int64_t{1} << 16) && !omp_in_parallel();
+  // Below about 256k multiply-adds (a 512 KB bf16 matrix at T = 1, a few
+  // microseconds of streaming) waking a second thread costs about as much as
+  // it saves.
+  const bool parallel = items > 1 && T * N * K >= (int64_t{1} << 18) && !omp_in_parallel();
 #pragma omp parallel for schedule(static) if (parallel)
   for (int64_t i = 0; i < items; ++i) {
     const int64_t tc = i / n_blocks, nb = i % n_blocks;

@@ -18,6 +18,7 @@ namespace optipfair {
 namespace {
 
 std::atomic<uint64_t> g_forward_calls{0};
+std::atomic<uint64_t> g_forward_sequences{0};
 
 std::vector<float> widen(const Tensor& t) {
   std::vector<float> out(static_cast<size_t>(t.numel()));
@@ -55,10 +56,12 @@ void KVCache::truncate(int64_t n) {
 }
 
 uint64_t forward_call_count() { return g_forward_calls.load(); }
+uint64_t forward_sequence_count() { return g_forward_sequences.load(); }
 
 std::vector<float> forward(const Model& model, std::span<const SequenceInput> batch, LogitsMode mode,
                            ActivationCapture* capture) {
   g_forward_calls.fetch_add(1);
+  g_forward_sequences.fetch_add(batch.size());
   const ModelConfig& c = model.config;
   const int64_t H = c.hidden_size, V = c.vocab_size, hd = c.head_dim;
   const int64_t n_heads = c.num_attention_heads, n_kv = c.num_key_value_heads;

@@ -52,5 +52,8 @@ std::vector<float> forward_tokens(const Model& model, std::span<const int32_t> t
 
 // Counts forward() calls since start (tests use it to prove one pass per prompt).
 uint64_t forward_call_count();
+// Counts sequences (batch elements) passed to forward() since start: with batching, the proof
+// of one pass per prompt is about sequences, not calls.
+uint64_t forward_sequence_count();
 
 }  // namespace optipfair

@@ -99,7 +99,8 @@ std::vector<float> neuron_importance(const LayerWeights& layer, ImportanceMethod
     for (int64_t i = 0; i < I; ++i) {
       dequantize_row(g.data(), gate, i);
       dequantize_row(u.data(), up, i);
-      scores[static_cast<size_t>(i)] = row_score(g.data(), H, method) + row_score(u.data(), H, method);
+      const float a = row_score(g.data(), H, method), b = row_score(u.data(), H, method);
+      scores[static_cast<size_t>(i)] = method == ImportanceMethod::PON ? a * b : a + b;
     }
   }
   return scores;

@@ -17,7 +17,7 @@ namespace optipfair {
 enum class ImportanceMethod {
   MAW,  // (also "PPM") max(row) + |min(row)| of gate plus the same of up
   VOW,  // unbiased variance of the gate row plus that of the up row
-  PON,  // L1 norm of the gate row plus that of the up row (what optipfair computes, see below)
+  PON,  // L1 norm of the gate row times that of the up row (optipfair 0.1.3; later versions add them)
   L2,   // L2 norm of the gate row plus that of the up row
 };
 

@@ -150,7 +150,9 @@ CategoryAxes::CategoryAxes(PlotCanvas& canvas, const Rect& area, const ChartText
     if (i % every != 0) continue;
     canvas.set_color(kTextColor);
     if (rotate) {
-      const std::string label = canvas.truncate(categories[i], max_rotated_w);
+      // A slanted label reaches left of its tick; near the left edge it is shortened to fit.
+      const double room = (x + 3 - area.x) / diag;
+      const std::string label = canvas.truncate(categories[i], std::min(max_rotated_w, room));
       canvas.text(x + 3, plot_.bottom() + 6, label, HAlign::Right, VAlign::Middle, -std::numbers::pi / 4);
     } else {
       canvas.text(x, plot_.bottom() + 6, categories[i], HAlign::Center, VAlign::Top);

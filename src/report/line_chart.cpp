@@ -1,5 +1,6 @@
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 #include "report/category_axes.h"
 #include "report/plot.h"

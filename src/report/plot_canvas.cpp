@@ -32,6 +32,12 @@ cairo_status_t bytes_append(void* closure, const unsigned char* data, unsigned i
 
 }  // namespace
 
+#if defined(__SANITIZE_ADDRESS__)
+// Fontconfig keeps its font cache for the life of the process and never frees it; that is by
+// design, not a leak of ours, and would otherwise fail every sanitized binary that draws text.
+extern "C" const char* __lsan_default_suppressions() { return "leak:libfontconfig.so\n"; }
+#endif
+
 const Color& series_color(std::size_t index) {
   static const std::array<Color, 7> palette = {{
       {0.000, 0.447, 0.698},  // blue

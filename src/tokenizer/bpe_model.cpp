@@ -8,7 +8,7 @@
 
 namespace optipfair {
 
-void BpeModel::set_vocab(std::unordered_map<std::string, int32_t> vocab) {
+void BpeModel::set_vocab(VocabMap vocab) {
   vocab_ = std::move(vocab);
   int32_t max_id = -1;
   for (const auto& [piece, id] : vocab_) {
@@ -17,6 +17,7 @@ void BpeModel::set_vocab(std::unordered_map<std::string, int32_t> vocab) {
   }
   id_to_piece_.assign(static_cast<size_t>(max_id + 1), std::string());
   for (const auto& [piece, id] : vocab_) id_to_piece_[static_cast<size_t>(id)] = piece;
+  merges_.reserve(vocab_.size() * 2);
   for (int b = 0; b < 256; ++b) {
     char name[8];
     std::snprintf(name, sizeof(name), "<0x%02X>", b);
@@ -25,19 +26,22 @@ void BpeModel::set_vocab(std::unordered_map<std::string, int32_t> vocab) {
 }
 
 int32_t BpeModel::find(std::string_view piece) const {
-  auto it = vocab_.find(std::string(piece));
+  auto it = vocab_.find(piece);
   return it == vocab_.end() ? -1 : it->second;
 }
 
 void BpeModel::add_merge(std::string_view left, std::string_view right) {
   int32_t a = find(left), b = find(right);
-  std::string merged = std::string(left) + std::string(right);
-  int32_t id = find(merged);
-  const std::string where = "tokenizer merge " + std::to_string(merges_.size()) + " ('" + std::string(left) +
-                            "' + '" + std::string(right) + "')";
-  if (a < 0) throw Error(where + " names '" + std::string(left) + "', which is not in the vocabulary");
-  if (b < 0) throw Error(where + " names '" + std::string(right) + "', which is not in the vocabulary");
-  if (id < 0) throw Error(where + " produces '" + merged + "', which is not in the vocabulary");
+  merged_buffer_.assign(left);
+  merged_buffer_.append(right);
+  int32_t id = find(merged_buffer_);
+  if (a < 0 || b < 0 || id < 0) {
+    const std::string where = "tokenizer merge " + std::to_string(merges_.size()) + " ('" + std::string(left) +
+                              "' + '" + std::string(right) + "')";
+    if (a < 0) throw Error(where + " names '" + std::string(left) + "', which is not in the vocabulary");
+    if (b < 0) throw Error(where + " names '" + std::string(right) + "', which is not in the vocabulary");
+    throw Error(where + " produces '" + merged_buffer_ + "', which is not in the vocabulary");
+  }
   // A repeated pair keeps its first (best) rank, as the later entry could never fire.
   merges_.try_emplace(pair_key(a, b), Merge{static_cast<int32_t>(merges_.size()), id});
 }
@@ -45,7 +49,7 @@ void BpeModel::add_merge(std::string_view left, std::string_view right) {
 void BpeModel::encode_word(std::string_view word, std::vector<int32_t>* out) const {
   if (word.empty()) return;
   if (ignore_merges) {
-    auto it = vocab_.find(std::string(word));
+    auto it = vocab_.find(word);
     if (it != vocab_.end()) {
       out->push_back(it->second);
       return;

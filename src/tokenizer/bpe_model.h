@@ -12,10 +12,17 @@
 
 namespace optipfair {
 
+// Lets lookups take a string_view without building a std::string.
+struct StringHash {
+  using is_transparent = void;
+  size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+};
+using VocabMap = std::unordered_map<std::string, int32_t, StringHash, std::equal_to<>>;
+
 class BpeModel {
  public:
   // Vocabulary first; ids may have holes (they are then empty pieces).
-  void set_vocab(std::unordered_map<std::string, int32_t> vocab);
+  void set_vocab(VocabMap vocab);
   // Adds the next merge (rank = number added so far). Throws Error naming the missing token when
   // `left`, `right` or their concatenation is not in the vocabulary.
   void add_merge(std::string_view left, std::string_view right);
@@ -42,7 +49,8 @@ class BpeModel {
   }
   void merge_word(std::string_view word, std::vector<int32_t>* out) const;
 
-  std::unordered_map<std::string, int32_t> vocab_;
+  VocabMap vocab_;
+  std::string merged_buffer_;
   std::vector<std::string> id_to_piece_;
   std::unordered_map<uint64_t, Merge> merges_;
   std::array<int32_t, 256> byte_ids_{};

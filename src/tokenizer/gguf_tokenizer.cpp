@@ -36,7 +36,7 @@ bool bool_or(const GgufFile& f, const std::string& key, bool fallback) { return 
 std::unique_ptr<Tokenizer> load_gpt2(const GgufFile& f, const std::filesystem::path& path, std::vector<std::string> tokens,
                                      const std::vector<int64_t>& types) {
   auto p = std::make_unique<HfPipeline>();
-  std::unordered_map<std::string, int32_t> vocab;
+  VocabMap vocab;
   vocab.reserve(tokens.size());
   for (size_t i = 0; i < tokens.size(); ++i) vocab.try_emplace(tokens[i], static_cast<int32_t>(i));
   p->model.set_vocab(std::move(vocab));

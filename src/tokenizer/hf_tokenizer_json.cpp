@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "tokenizer/hf_tokenizer.h"
+#include "tokenizer/tokenizer_json_reader.h"
 #include "util/error.h"
 
 namespace optipfair {
@@ -197,18 +198,15 @@ void read_post_processor(const json& pp, const std::string& where, HfPipeline* p
   }
 }
 
-void read_model(const json& m, const std::string& where, HfPipeline* p) {
+void read_model(const json& m, TokenizerJsonDocument& doc, const std::string& where, HfPipeline* p) {
   const std::string type = str(m, "type", m.contains("merges") ? "BPE" : "");
   if (type != "BPE")
     throw Error(where + " has model type '" + type + "'; optipfair supports only BPE tokenizer.json models");
   if (!str(m, "continuing_subword_prefix").empty() || !str(m, "end_of_word_suffix").empty())
     throw Error(where + " uses continuing_subword_prefix / end_of_word_suffix, which optipfair does not support");
-  if (!m.contains("vocab") || !m["vocab"].is_object()) throw Error(where + " has no model.vocab object");
-  std::unordered_map<std::string, int32_t> vocab;
-  vocab.reserve(m["vocab"].size());
-  for (const auto& [piece, id] : m["vocab"].items()) vocab.emplace(piece, id.get<int32_t>());
+  if (!doc.has_vocab) throw Error(where + " has no model.vocab object");
   BpeModel& model = p->model;
-  model.set_vocab(std::move(vocab));
+  model.set_vocab(std::move(doc.vocab));
   model.ignore_merges = flag(m, "ignore_merges", false);
   model.byte_fallback = flag(m, "byte_fallback", false);
   model.fuse_unk = flag(m, "fuse_unk", false);
@@ -217,35 +215,24 @@ void read_model(const json& m, const std::string& where, HfPipeline* p) {
     model.unk_id = model.find(unk);
     if (model.unk_id < 0) throw Error(where + ": the unk_token '" + unk + "' is not in the vocabulary");
   }
-  for (const auto& merge : m.value("merges", json::array())) {
-    if (merge.is_string()) {
-      // The older form "left right": tokens never contain a space in that form.
-      const std::string& s = merge.get_ref<const std::string&>();
-      size_t space = s.find(' ', 1);
-      if (space == std::string::npos) throw Error(where + ": the merge '" + s + "' is not two tokens separated by a space");
-      model.add_merge(std::string_view(s).substr(0, space), std::string_view(s).substr(space + 1));
-    } else if (merge.is_array() && merge.size() == 2 && merge[0].is_string() && merge[1].is_string()) {
-      model.add_merge(merge[0].get_ref<const std::string&>(), merge[1].get_ref<const std::string&>());
-    } else {
-      throw Error(where + ": a merge must be a pair of strings or one \"left right\" string");
-    }
-  }
+  for (const auto& [left, right] : doc.merges) model.add_merge(left, right);
 }
 
 }  // namespace
 
 std::unique_ptr<HfPipeline> parse_tokenizer_json(const std::string& text, const std::string& where) {
-  json j;
+  TokenizerJsonDocument doc;
   try {
-    j = json::parse(text);
+    doc = read_tokenizer_json(text, where);
   } catch (const json::exception& e) {
     throw Error(where + " is not valid JSON: " + e.what());
   }
+  const json& j = doc.tree;
   if (!j.is_object() || !j.contains("model") || !j["model"].is_object())
     throw Error(where + " has no \"model\" object; it is not a Hugging Face tokenizer.json");
   auto p = std::make_unique<HfPipeline>();
   try {
-    read_model(j["model"], where, p.get());
+    read_model(j["model"], doc, where, p.get());
     for (const auto& t : j.value("added_tokens", json::array())) {
       AddedToken token;
       token.id = t.at("id").get<int32_t>();

@@ -101,7 +101,9 @@ TEST_P(BeamVersusBruteForce, FinishedHypothesesEqualExhaustiveRanking) {
     EXPECT_NEAR(got[i].score, all[i].score, 1e-5) << "rank " << i;
     const bool apart_below = i + 1 == all.size() || all[i].score - all[i + 1].score > 1e-4;
     const bool apart_above = i == 0 || all[i - 1].score - all[i].score > 1e-4;
-    if (apart_below && apart_above) EXPECT_EQ(got[i].tokens, all[i].tokens) << "rank " << i;
+    if (apart_below && apart_above) {
+      EXPECT_EQ(got[i].tokens, all[i].tokens) << "rank " << i;
+    }
   }
   EXPECT_EQ(got[0].ended_with_eos, all[0].tokens.back() == eos);
   // One call for the prompt, then one per step with every beam in it.
@@ -112,7 +114,7 @@ INSTANTIATE_TEST_SUITE_P(Variants, BeamVersusBruteForce,
                          ::testing::Values(ToyCase{1.0, EarlyStopping::True, 0}, ToyCase{1.0, EarlyStopping::False, 0},
                                            ToyCase{1.0, EarlyStopping::Never, 0}, ToyCase{0.0, EarlyStopping::True, 0},
                                            ToyCase{2.0, EarlyStopping::True, 0}, ToyCase{-0.5, EarlyStopping::False, 0},
-                                           ToyCase{1.0, EarlyStopping::True, 2}, ToyCase{0.5, EarlyStopping::Never, 1}));
+                                           ToyCase{1.0, EarlyStopping::True, 2}, ToyCase{0.5, EarlyStopping::Never, 3}));
 
 // A = 0, B = 1, EOS = 2; prompt {0}. After step 2 two hypotheses are finished: [EOS] and
 // [A, EOS] (-1.155 / 2). early_stopping=True stops there; False sees that the running beam

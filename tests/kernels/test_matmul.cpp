@@ -195,7 +195,7 @@ TEST(Matmul, OneAndTwoThreadsGiveIdenticalBits) {
       for (bool exact : {true, false}) {
         matmul_set_exact(exact);
         for (auto [T, K, N] : {std::tuple<int64_t, int64_t, int64_t>{1, 1024, 193}, {130, 576, 193},
-                               {67, 96, 7}, {200, 64, 1000}}) {
+                               {67, 96, 7}, {200, 64, 1000}, {20, 4160, 67}}) {
           SCOPED_TRACE(std::string(matmul_isa_name(isa)) + " " + dtype_name(dt) + " T=" +
                        std::to_string(T) + " exact=" + std::to_string(exact));
           TestMatrix tm = make_matrix(dt, N, K, 7);

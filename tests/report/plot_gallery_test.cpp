@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
+#include <limits>
 
 #include "report/plot.h"
 #include "report_test_support.h"
@@ -36,6 +37,61 @@ TEST(PlotGallery, EveryChartInEveryFormat) {
       expect_valid_image(dir / (name + ext), format);
     }
   }
+}
+
+// The hard cases, as PNG, for looking at: many tokens and units, long text, NaN and negatives.
+TEST(PlotGallery, HardCases) {
+  test::ScratchDir scratch;
+  const auto dir = gallery_dir(scratch);
+  constexpr double nan = std::numeric_limits<double>::quiet_NaN();
+
+  Heatmap big;
+  big.text = {"64 tokens x 100 units", "Unit", "Token", "A caption that is long enough to need wrapping: " + std::string(300, 'x')};
+  big.rows = 64;
+  big.cols = 100;
+  for (std::size_t r = 0; r < big.rows; ++r) big.row_labels.push_back(r % 5 ? " token" + std::to_string(r) : "\n");
+  for (std::size_t c = 0; c < big.cols; ++c) big.col_labels.push_back(std::to_string(c * 53));
+  for (std::size_t i = 0; i < big.rows * big.cols; ++i) big.values.push_back(i % 97 == 0 ? nan : std::abs(std::sin(0.37 * i)));
+  heatmap_write(big, dir / "hard_heatmap_64x100.png", ImageFormat::PNG);
+
+  Heatmap small;
+  small.text = {"3 x 4 with values", "Unit", "Token", ""};
+  small.rows = 3;
+  small.cols = 4;
+  small.row_labels = {" he", " she", "\xE2\x80"};
+  small.values = {0.1, -0.4, nan, 0.9, -1.2, 0.0, 0.3, 0.05, 0.7, -0.7, 0.2, -0.1};
+  heatmap_write(small, dir / "hard_heatmap_small.png", ImageFormat::PNG);
+
+  BarChart bars;
+  bars.text = {"Negative, NaN and Inf values", "Layer", "Signed difference", "caption"};
+  bars.categories = {"0", "1", "2", "3", "4", "5"};
+  bars.series.push_back({"before", {-0.5, 0.3, nan, std::numeric_limits<double>::infinity(), -0.1, 0.2}, {0.1, 0.1, 0.1, 0.1, 0.1, 0.1}});
+  bars.series.push_back({"after", {-0.2, 0.1, 0.2, nan, 0.3, -0.1}, {}});
+  bar_chart_write(bars, dir / "hard_bars_nan.png", ImageFormat::PNG);
+
+  BarChart longs;
+  longs.text = {"A very long title that goes on and on to see whether it wraps onto a second line of the figure properly",
+                "x", "y", ""};
+  for (int i = 0; i < 40; ++i) {
+    longs.categories.push_back("attention_output_layer_" + std::to_string(i));
+    longs.series.resize(1);
+    longs.series[0].values.push_back(i * 0.001);
+  }
+  bar_chart_write(longs, dir / "hard_bars_long_labels.png", ImageFormat::PNG);
+
+  ScatterPlot crowded;
+  crowded.text = {"Crowded PCA", pca_axis_label(0, 0.61), pca_axis_label(1, 0.12), "labels that would overlap are hidden"};
+  crowded.series = {{"Prompt 1", {}}, {"Prompt 2", {}}};
+  for (int i = 0; i < 60; ++i) {
+    crowded.series[0].points.push_back({std::cos(i * 0.3) * i, std::sin(i * 0.3) * i, " tok" + std::to_string(i), i == 7});
+    crowded.series[1].points.push_back({std::cos(i * 0.3) * i + 2, std::sin(i * 0.3) * i - 1, " tok" + std::to_string(i), i == 7});
+    crowded.arrows.push_back({static_cast<std::size_t>(i), static_cast<std::size_t>(i)});
+  }
+  scatter_plot_write(crowded, dir / "hard_scatter_crowded.png", ImageFormat::PNG);
+
+  BarChart empty;
+  empty.text = {"Nothing to show", "x", "y", "caption"};
+  bar_chart_write(empty, dir / "hard_empty.png", ImageFormat::PNG);
 }
 
 }  // namespace

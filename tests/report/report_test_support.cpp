@@ -162,3 +162,43 @@ void expect_valid_image(const std::filesystem::path& path, ImageFormat format, i
 }
 
 }  // namespace optipfair
+
+#include <cairo.h>
+
+namespace optipfair {
+
+namespace {
+struct PngReader {
+  const std::string* bytes;
+  std::size_t at = 0;
+};
+cairo_status_t png_read(void* closure, unsigned char* data, unsigned int length) {
+  auto* r = static_cast<PngReader*>(closure);
+  if (r->at + length > r->bytes->size()) return CAIRO_STATUS_READ_ERROR;
+  std::copy_n(r->bytes->data() + r->at, length, data);
+  r->at += length;
+  return CAIRO_STATUS_SUCCESS;
+}
+}  // namespace
+
+double png_ink_fraction(const std::string& png_bytes) {
+  PngReader reader{&png_bytes};
+  cairo_surface_t* s = cairo_image_surface_create_from_png_stream(png_read, &reader);
+  if (cairo_surface_status(s) != CAIRO_STATUS_SUCCESS) {
+    cairo_surface_destroy(s);
+    return -1;
+  }
+  cairo_surface_flush(s);
+  const int w = cairo_image_surface_get_width(s), h = cairo_image_surface_get_height(s);
+  const int stride = cairo_image_surface_get_stride(s);
+  const unsigned char* data = cairo_image_surface_get_data(s);
+  std::size_t ink = 0;
+  for (int y = 0; y < h; ++y) {
+    const auto* row = reinterpret_cast<const std::uint32_t*>(data + static_cast<std::size_t>(y) * stride);
+    for (int x = 0; x < w; ++x) ink += (row[x] & 0xFFFFFFu) != 0xFFFFFFu;
+  }
+  cairo_surface_destroy(s);
+  return static_cast<double>(ink) / (static_cast<double>(w) * h);
+}
+
+}  // namespace optipfair

@@ -23,3 +23,8 @@ void expect_valid_image_bytes(const std::string& bytes, ImageFormat format, int 
                               const std::string& what = "image");
 
 }  // namespace optipfair
+
+namespace optipfair {
+// Share of PNG pixels that are not white: proof that something was drawn (-1 if undecodable).
+double png_ink_fraction(const std::string& png_bytes);
+}  // namespace optipfair

@@ -1,0 +1,43 @@
+#include "prune/save_pruned.h"
+
+#include <cctype>
+
+#include "util/error.h"
+
+namespace optipfair {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+// True when `inner` is `outer` or lies inside it (through symlinks and other spellings).
+bool same_or_inside(const fs::path& inner, const fs::path& outer) {
+  std::error_code ec;
+  if (!fs::exists(outer, ec) || !fs::exists(inner, ec)) return false;
+  for (fs::path p = fs::canonical(inner, ec); !ec && !p.empty(); p = p.parent_path()) {
+    if (fs::equivalent(p, outer, ec)) return true;
+    if (p == p.parent_path()) break;
+  }
+  return false;
+}
+
+}  // namespace
+
+OutputFormat output_format_from_name(const std::string& name) {
+  std::string l = name;
+  for (char& c : l) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (l == "hf" || l == "safetensors" || l == "huggingface") return OutputFormat::HuggingFace;
+  if (l == "gguf") return OutputFormat::Gguf;
+  throw Error("unknown output format '" + name + "'; choose hf or gguf");
+}
+
+void save_pruned_model(const Model& model, const fs::path& output, OutputFormat format, const SaveOptions& options) {
+  if (output.empty()) throw Error("no output path given");
+  if (!model.source.empty() && same_or_inside(model.source, output))
+    throw Error("refusing to write " + output.string() + ": it is, or holds, the model being pruned (" +
+                model.source.string() + "); choose another output path");
+  if (format == OutputFormat::HuggingFace) save_hf_model(model, output, options);
+  else save_gguf_model(model, output, options);
+}
+
+}  // namespace optipfair
