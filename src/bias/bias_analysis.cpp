@@ -177,25 +177,19 @@ BiasAnalysis analyze_bias(const Model& model, const Tokenizer& tokenizer, const 
     out.sequences_processed += batch.size();
 
     auto tm = std::chrono::steady_clock::now();
-    for (size_t p = begin; p < end; ++p) {
+    // One parallel region per chunk (not per pair): pairs are independent; neuron scores are summed
+    // per layer afterwards so that no two threads write the same layer.
+    const int64_t np = static_cast<int64_t>(end - begin);
+#pragma omp parallel for schedule(dynamic, 1)
+    for (int64_t q = 0; q < np; ++q) {
+      const size_t p = begin + static_cast<size_t>(q);
       PairAnalysis& pa = out.pairs[p];
-      const size_t s1 = 2 * (p - begin), s2 = s1 + 1;
+      const size_t s1 = 2 * static_cast<size_t>(q), s2 = s1 + 1;
       for (int l = 0; l < n_layers; ++l)
         for (Component c : kAllComponents)
           if (contains(options.components, c)) pa.differences.push_back({activation_key(c, l), c, l, 0, {}, 0, {}});
-      const int64_t nk = static_cast<int64_t>(pa.differences.size());
-#pragma omp parallel for schedule(dynamic, 1)
-      for (int64_t k = 0; k < nk; ++k) {
-        KeyDifference& d = pa.differences[static_cast<size_t>(k)];
+      for (KeyDifference& d : pa.differences)
         key_difference(pa.alignment, capture.get(s1, d.layer, d.component), capture.get(s2, d.layer, d.component), d);
-      }
-#pragma omp parallel for schedule(dynamic, 1)
-      for (int64_t l = 0; l < n_layers; ++l) {
-        const int layer = static_cast<int>(l);
-        auto& score = neuron[static_cast<size_t>(l)];
-        add_neuron_diff(pa.alignment, capture.get(s1, layer, Component::GateProj), capture.get(s2, layer, Component::GateProj), score);
-        add_neuron_diff(pa.alignment, capture.get(s1, layer, Component::UpProj), capture.get(s2, layer, Component::UpProj), score);
-      }
       std::vector<std::pair<std::string, float>> per_key;
       for (const KeyDifference& d : pa.differences) per_key.emplace_back(d.key, d.mean_abs);
       pa.aligned_metrics = python_bias_metrics(per_key);
@@ -206,8 +200,19 @@ BiasAnalysis analyze_bias(const Model& model, const Tokenizer& tokenizer, const 
           for (Component c : options.plot_components)
             if (contains(options.components, c))
               pa.kept[activation_key(c, l)] = {capture.get(s1, l, c), capture.get(s2, l, c)};
-      progress.advance();
     }
+#pragma omp parallel for schedule(dynamic, 1)
+    for (int64_t l = 0; l < n_layers; ++l) {
+      const int layer = static_cast<int>(l);
+      auto& score = neuron[static_cast<size_t>(l)];
+      for (int64_t q = 0; q < np; ++q) {
+        const PairAnalysis& pa = out.pairs[begin + static_cast<size_t>(q)];
+        const size_t s1 = 2 * static_cast<size_t>(q), s2 = s1 + 1;
+        add_neuron_diff(pa.alignment, capture.get(s1, layer, Component::GateProj), capture.get(s2, layer, Component::GateProj), score);
+        add_neuron_diff(pa.alignment, capture.get(s1, layer, Component::UpProj), capture.get(s2, layer, Component::UpProj), score);
+      }
+    }
+    progress.advance(np);
     out.seconds_metrics += seconds_since(tm);
     begin = end;
   }

@@ -34,7 +34,7 @@ std::string group_label(const PairAnalysis& p, const AlignedGroup& g) {
     return s;
   };
   const std::string a = join(p.tokens1, g.begin1, g.end1), b = join(p.tokens2, g.begin2, g.end2);
-  return a == b ? a : a + " / " + b;
+  return a == b ? a : a + "/" + b;  // no spaces: labels show whitespace visibly
 }
 
 bool group_differs(const PairAnalysis& p, const AlignedGroup& g) {

@@ -21,7 +21,7 @@ struct PcaResult {
 // Projects `points` (n x d, row-major) onto their first `k` principal components. The covariance
 // (d x d) is decomposed when d <= n, else the centred Gram matrix (n x n), which has the same
 // non-zero spectrum and is far smaller for token sets. Each component's sign is fixed so that the
-// score of largest magnitude is positive (scikit-learn fixes it by a similar rule; signs are arbitrary).
+// first score of largest magnitude is positive (scikit-learn fixes it by a similar rule; signs are arbitrary).
 PcaResult pca(const std::vector<float>& points, int64_t n, int64_t d, int64_t k = 2);
 
 }  // namespace optipfair

@@ -13,7 +13,10 @@ TokenAlignment align_tokens(std::span<const int32_t> ids1, std::span<const int32
   while (al.suffix < std::min(n1, n2) - al.prefix && ids1[n1 - 1 - al.suffix] == ids2[n2 - 1 - al.suffix]) ++al.suffix;
   if (n1 == n2) {
     al.method = "positional";
-    for (int64_t t = 0; t < n1; ++t) al.groups.push_back({t, t + 1, t, t + 1});
+    for (int64_t t = 0; t < n1; ++t) {
+      al.groups.push_back({t, t + 1, t, t + 1});
+      al.equal_rows += ids1[t] == ids2[t] ? 1 : 0;
+    }
     return al;
   }
   al.method = "lcs_pooled";
@@ -63,6 +66,8 @@ TokenAlignment align_tokens(std::span<const int32_t> ids1, std::span<const int32
       al.groups.push_back(cur);
     }
   }
+  for (const AlignedGroup& g : al.groups)
+    if (g.one_to_one() && ids1[g.begin1] == ids2[g.begin2]) ++al.equal_rows;
   return al;
 }
 
@@ -92,6 +97,7 @@ nlohmann::ordered_json TokenAlignment::to_json() const {
   j["aligned_rows"] = groups.size();
   j["equal_prefix_tokens"] = prefix;
   j["equal_suffix_tokens"] = suffix;
+  j["equal_rows"] = equal_rows;
   nlohmann::ordered_json pooled = nlohmann::ordered_json::array();
   for (size_t g = 0; g < groups.size(); ++g) {
     const AlignedGroup& gr = groups[g];
@@ -108,9 +114,12 @@ std::string TokenAlignment::describe() const {
     return "equal lengths (" + std::to_string(len1) + " tokens): token t of prompt 1 compared with token t of prompt 2";
   size_t pooled = 0;
   for (const auto& g : groups) pooled += g.one_to_one() ? 0 : 1;
-  return "different lengths (" + std::to_string(len1) + " vs " + std::to_string(len2) + " tokens): " +
-         std::to_string(groups.size() - pooled) + " equal tokens paired one to one, " + std::to_string(pooled) +
-         " differing span(s) mean-pooled on each side, " + std::to_string(groups.size()) + " aligned rows";
+  const size_t differing_single = groups.size() - pooled - static_cast<size_t>(equal_rows);
+  std::string s = "different lengths (" + std::to_string(len1) + " vs " + std::to_string(len2) + " tokens): " +
+                  std::to_string(equal_rows) + " equal tokens paired one to one, ";
+  if (differing_single) s += std::to_string(differing_single) + " differing single tokens paired one to one, ";
+  return s + std::to_string(pooled) + " differing span(s) mean-pooled on each side, " + std::to_string(groups.size()) +
+         " aligned rows";
 }
 
 }  // namespace optipfair

@@ -30,6 +30,7 @@ struct TokenAlignment {
   std::vector<AlignedGroup> groups;  // in order; one aligned row each
   int64_t len1 = 0, len2 = 0;
   int64_t prefix = 0, suffix = 0;    // equal leading / trailing tokens
+  int64_t equal_rows = 0;            // one-to-one rows whose two tokens are the same id
   size_t size() const { return groups.size(); }
   // The alignment as JSON: method, lengths, prefix/suffix, and every pooled group.
   nlohmann::ordered_json to_json() const;

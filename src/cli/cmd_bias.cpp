@@ -20,7 +20,7 @@ namespace {
 
 struct BiasCliOptions {
   CommonOptions common;
-  std::vector<std::vector<std::string>> pairs;
+  std::vector<std::string> pairs;  // flat: two texts per --pair
   std::string pairs_file;
   std::string template_text;
   std::string category;
@@ -51,10 +51,8 @@ std::vector<std::string> split_commas(const std::string& s) {
 
 std::vector<PromptPair> collect_pairs(const BiasCliOptions& o) {
   std::vector<PromptPair> pairs;
-  for (const auto& p : o.pairs) {
-    if (p.size() != 2) throw Error("--pair takes exactly two prompts");
-    pairs.push_back({p[0], p[1], ""});
-  }
+  if (o.pairs.size() % 2) throw Error("--pair takes exactly two prompts");
+  for (size_t i = 0; i + 1 < o.pairs.size(); i += 2) pairs.push_back({o.pairs[i], o.pairs[i + 1], ""});
   if (!o.pairs_file.empty()) {
     auto more = load_prompt_pairs(o.pairs_file);
     pairs.insert(pairs.end(), more.begin(), more.end());
@@ -105,7 +103,7 @@ std::vector<size_t> parse_plot_pairs(const std::string& spec, size_t n) {
 // The command that regenerates this run, rebuilt from the parsed options.
 std::string regenerate_command(const BiasCliOptions& o, const std::string& model) {
   std::vector<std::string> args = {"optipfair", "bias", "--model-path", model};
-  for (const auto& p : o.pairs) args.insert(args.end(), {"--pair", p[0], p[1]});
+  for (size_t i = 0; i + 1 < o.pairs.size(); i += 2) args.insert(args.end(), {"--pair", o.pairs[i], o.pairs[i + 1]});
   if (!o.pairs_file.empty()) args.insert(args.end(), {"--pairs-file", o.pairs_file});
   if (!o.template_text.empty()) args.insert(args.end(), {"--template", o.template_text, "--category", o.category});
   for (const auto& a : o.attribute_pairs) args.insert(args.end(), {"--attribute-pairs", a});
@@ -210,7 +208,7 @@ void add_bias_command(CLI::App& app) {
   auto o = std::make_shared<BiasCliOptions>();
   CLI::App* cmd = app.add_subcommand("bias", "Measure where a model's activations diverge for prompt pairs that differ in one demographic word");
   add_common_options(cmd, o->common, /*with_json=*/true);
-  cmd->add_option("--pair", o->pairs, "a prompt pair: two texts (repeatable)")->expected(2)->allow_extra_args(false);
+  cmd->add_option("--pair", o->pairs, "a prompt pair: two texts (repeatable)")->expected(2)->allow_extra_args(false)->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   cmd->add_option("--pairs-file", o->pairs_file, "JSONL (prompt1, prompt2, category) or CSV with a header");
   cmd->add_option("--template", o->template_text, "a prompt with {attribute}, e.g. \"The {attribute} doctor examined the patient. The nurse thought\"");
   cmd->add_option("--category", o->category, "attribute category for --template: race, gender, religion, nationality, age, socioeconomic, disability, sexual_orientation");

@@ -16,6 +16,8 @@ int main(int argc, char** argv) {
   optipfair::cli::add_tokenize_command(app);
   optipfair::cli::add_prune_command(app);
   optipfair::cli::add_bias_command(app);
+  optipfair::cli::add_eval_command(app);
+  optipfair::cli::add_bench_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

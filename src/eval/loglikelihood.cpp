@@ -16,6 +16,7 @@ namespace optipfair {
 namespace {
 
 // log softmax(row)[target] and whether target is the first argmax (torch.argmax's tie rule).
+// Float exponentials, as lm-eval's float32 log_softmax; partial sums keep the total accurate.
 void score_row(const float* row, int64_t V, int32_t target, double* logprob, bool* greedy) {
   float best = row[0];
   int64_t best_i = 0;
@@ -25,8 +26,14 @@ void score_row(const float* row, int64_t V, int32_t target, double* logprob, boo
       best_i = i;
     }
   double sum = 0;
-  for (int64_t i = 0; i < V; ++i) sum += std::exp(static_cast<double>(row[i]) - best);
-  *logprob = static_cast<double>(row[target]) - best - std::log(sum);
+  constexpr int64_t kBlock = 256;
+  for (int64_t b = 0; b < V; b += kBlock) {
+    float part = 0;
+    const int64_t e = std::min(V, b + kBlock);
+    for (int64_t i = b; i < e; ++i) part += std::exp(row[i] - best);
+    sum += part;
+  }
+  *logprob = static_cast<double>(row[target] - best) - std::log(sum);
   *greedy = best_i == target;
 }
 
@@ -85,8 +92,9 @@ std::vector<LoglikelihoodRequest> rolling_windows(const std::vector<int32_t>& to
   while (predicted < n) {
     const int64_t pred_len = std::min(n - predicted, max_length);
     const int64_t end = predicted + pred_len;
-    // make_disjoint_window keeps only the one token before the predicted span as context.
-    windows.push_back({slice(end - pred_len - 1, end - pred_len), slice(end - pred_len, end)});
+    // The window's input is the max_length tokens before `end`; make_disjoint_window keeps the
+    // part not predicted: one token, or more for a last window shorter than max_length.
+    windows.push_back({slice(std::max<int64_t>(0, end - max_length - 1), end - pred_len), slice(end - pred_len, end)});
     predicted += pred_len;
   }
   return windows;
@@ -129,7 +137,7 @@ std::vector<LoglikelihoodResult> run_loglikelihood(const Model& model,
                     static_cast<int64_t>(requests.size()), !options.progress_label.empty());
   const int64_t batch = std::max<int64_t>(1, options.batch_size);
   // Logit rows per forward call: bounded so a large vocabulary does not need gigabytes.
-  const int64_t row_budget = std::max<int64_t>(batch, (int64_t{1} << 26) / std::max<int64_t>(V, 1));
+  const int64_t row_budget = std::max<int64_t>(batch, (int64_t{1} << 23) / std::max<int64_t>(V, 1));
 
   for (size_t g0 = 0; g0 < groups.size(); g0 += static_cast<size_t>(batch)) {
     const size_t g1 = std::min(groups.size(), g0 + static_cast<size_t>(batch));

@@ -37,8 +37,9 @@ std::pair<std::vector<int32_t>, std::vector<int32_t>> encode_pair(const Tokenize
                                                                   const std::string& continuation);
 
 // lm-eval's get_rolling_token_windows(context_len = 1) followed by make_disjoint_window: disjoint
-// windows of at most max_length predicted tokens, each conditioned on what precedes it in the
-// window (the first on the prefix token).
+// windows of at most max_length predicted tokens, each conditioned on the tokens of its input
+// window that it does not predict (the first window on the prefix token, full windows on the one
+// token before them, a shorter last window on more).
 std::vector<LoglikelihoodRequest> rolling_windows(const std::vector<int32_t>& tokens, int32_t prefix_token,
                                                   int64_t max_length);
 

@@ -152,7 +152,7 @@ std::string byte_level_decode(const std::vector<std::string>& tokens) {
     }
     bytes += all ? mapped : t;
   }
-  return utf8_sanitize(bytes);
+  return utf8_replace_invalid(bytes);
 }
 
 // Removes up to `count` leading (or trailing) copies of the character `c`.
@@ -200,7 +200,7 @@ std::string HfTokenizer::token_text(int32_t id) const {
 }
 
 std::vector<int32_t> HfTokenizer::encode(std::string_view raw, const EncodeOptions& options) const {
-  const std::string text = utf8_sanitize(raw);
+  const std::string text = utf8_replace_invalid(raw);
   std::vector<int32_t> ids;
   if (options.add_special_tokens) ids = p_->prefix_ids;
   for (const TextPiece& piece : p_->added.split(text, options.parse_special)) {

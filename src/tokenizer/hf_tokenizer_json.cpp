@@ -259,11 +259,13 @@ std::unique_ptr<HfPipeline> parse_tokenizer_json(const std::string& text, const 
 }
 
 std::unique_ptr<Tokenizer> load_tokenizer_json(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
+  std::ifstream in(path, std::ios::binary | std::ios::ate);
   if (!in) throw Error("cannot open tokenizer file " + path.string());
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  auto pipeline = parse_tokenizer_json(buffer.str(), path.string());
+  std::string text(static_cast<size_t>(in.tellg()), '\0');
+  in.seekg(0);
+  in.read(text.data(), static_cast<std::streamsize>(text.size()));
+  if (!in) throw Error("cannot read tokenizer file " + path.string());
+  auto pipeline = parse_tokenizer_json(text, path.string());
   return std::make_unique<HfTokenizer>(std::move(pipeline), read_tokenizer_config(path.parent_path()));
 }
 

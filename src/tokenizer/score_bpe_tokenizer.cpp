@@ -35,7 +35,7 @@ std::string ScoreBpeTokenizer::token_text(int32_t id) const {
 }
 
 std::vector<int32_t> ScoreBpeTokenizer::encode(std::string_view raw, const EncodeOptions& options) const {
-  const std::string text = utf8_sanitize(raw);
+  const std::string text = utf8_replace_invalid(raw);
   std::vector<int32_t> ids;
   if (options.add_special_tokens && v_.add_bos && v_.bos_id >= 0) ids.push_back(v_.bos_id);
   for (const TextPiece& piece : added_.split(text, options.parse_special)) {
@@ -145,7 +145,7 @@ std::string ScoreBpeTokenizer::decode(std::span<const int32_t> ids, bool skip_sp
     at_start = false;
     out += piece;
   }
-  return utf8_sanitize(out);
+  return utf8_replace_invalid(out);
 }
 
 }  // namespace optipfair

@@ -47,7 +47,7 @@ class SentencePieceTokenizer : public Tokenizer {
   }
 
   std::vector<int32_t> encode(std::string_view raw, const EncodeOptions& options) const override {
-    const std::string text = utf8_sanitize(raw);
+    const std::string text = utf8_replace_invalid(raw);
     std::vector<int32_t> ids;
     if (options.add_special_tokens && add_bos_) ids.push_back(bos_id_);
     std::vector<int> part;

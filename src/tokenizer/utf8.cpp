@@ -55,7 +55,7 @@ bool utf8_is_valid(std::string_view text) {
   return true;
 }
 
-std::string utf8_sanitize(std::string_view text) {
+std::string utf8_replace_invalid(std::string_view text) {
   if (utf8_is_valid(text)) return std::string(text);
   std::string out;
   out.reserve(text.size() + 8);

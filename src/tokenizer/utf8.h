@@ -18,7 +18,7 @@ inline size_t utf8_len(unsigned char lead) {
 bool utf8_is_valid(std::string_view text);
 // Replaces each maximal invalid subsequence by U+FFFD, exactly as Python's
 // bytes.decode("utf-8", errors="replace") and Rust's String::from_utf8_lossy do.
-std::string utf8_sanitize(std::string_view text);
+std::string utf8_replace_invalid(std::string_view text);
 void utf8_append(std::string& out, uint32_t code_point);
 // Decodes the code point at text[pos] (text must be valid UTF-8); advances pos.
 uint32_t utf8_next(std::string_view text, size_t& pos);

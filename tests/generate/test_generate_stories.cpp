@@ -11,6 +11,7 @@
 #include "model/forward.h"
 #include "test_support.h"
 #include "tokenizer/tokenizer.h"
+#include "util/error.h"
 
 namespace optipfair {
 namespace {
@@ -120,6 +121,41 @@ TEST(GenerateStories, BeamSearchWithNotebookSettingsIsPinned) {
   std::set<std::pair<int32_t, int32_t>> bigrams;
   for (size_t i = 1; i < tokens.size(); ++i) EXPECT_TRUE(bigrams.insert({tokens[i - 1], tokens[i]}).second);
   EXPECT_EQ(first[0].texts[0], std::string(kPinnedBeam));
+}
+
+TEST(GenerateStories, SamplingWithASeedIsReproducible) {
+  const auto path = test::shared_path("models/stories260K/stories260K.bin");
+  OPTIPFAIR_REQUIRE_SHARED(path);
+  const Loaded l = load(path);
+  GenerationConfig c = greedy_config(l, 20);
+  c.max_new_tokens = 30;
+  c.do_sample = true;
+  c.top_p = 0.9;
+  c.repetition_penalty = 1.2;
+  const std::vector<std::string> prompts = {"Once upon a time"};
+  auto run = [&](uint64_t seed) {
+    c.seed = seed;
+    return generate_text(l.model, *l.tokenizer, prompts, c)[0].sequences[0].tokens;
+  };
+  const auto a = run(1234);
+  EXPECT_EQ(a, run(1234));
+  EXPECT_NE(a, run(99));
+}
+
+TEST(GenerateStories, EmptyPromptIsAClearError) {
+  const auto path = test::shared_path("models/stories260K/stories260K.bin");
+  OPTIPFAIR_REQUIRE_SHARED(path);
+  const Loaded l = load(path);
+  const std::vector<std::string> prompts = {"Once", ""};
+  try {
+    generate_text(l.model, *l.tokenizer, prompts, greedy_config(l, 20));
+    ADD_FAILURE() << "an empty prompt was accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("prompt is empty"), std::string::npos) << e.what();
+  }
+  GenerationConfig c = greedy_config(l, 3);  // BOS + "Once upon a time" is longer than that
+  const std::vector<std::string> one = {"Once upon a time"};
+  EXPECT_THROW(generate_text(l.model, *l.tokenizer, one, c), Error);
 }
 
 // transformers' greedy output for the demo model (its samples.json): 50 new tokens after BOS + prompt.

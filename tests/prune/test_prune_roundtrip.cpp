@@ -239,5 +239,18 @@ TEST(PruneSaveRefusals, ReadOnlyDirectoryLeavesNothingBehind) {
   EXPECT_TRUE(fs::is_empty(dir / "ro"));
 }
 
+TEST(PruneSaveRefusals, UnwritableLocationLeavesNothingBehind) {
+  // A parent that is a file cannot hold a folder, even for root: the save fails, and no partial
+  // output or temporary is left beside it.
+  test::ScratchDir dir;
+  const PruneResult r = prune(make_synthetic_model("tiny", DType::F32, 3), false);
+  std::ofstream(dir / "blocker") << "x";
+  EXPECT_THROW(save_pruned_model(r.model, dir / "blocker" / "out", OutputFormat::HuggingFace), Error);
+  EXPECT_THROW(save_pruned_model(r.model, dir / "blocker" / "out.gguf", OutputFormat::Gguf), Error);
+  std::vector<fs::path> left;
+  for (const auto& e : fs::directory_iterator(dir.path())) left.push_back(e.path().filename());
+  EXPECT_EQ(left, std::vector<fs::path>{"blocker"});
+}
+
 }  // namespace
 }  // namespace optipfair

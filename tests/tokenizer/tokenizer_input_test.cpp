@@ -95,13 +95,13 @@ TEST(TokenizerInput, EmptyPrompt) {
 
 TEST(TokenizerInput, Utf8SanitizeMatchesPythonReplace) {
   // Expected strings are b"...".decode("utf-8", errors="replace") in CPython.
-  EXPECT_EQ(utf8_sanitize("a\xFF" "b"), "a\xEF\xBF\xBD" "b");
-  EXPECT_EQ(utf8_sanitize("\xE2\x82"), "\xEF\xBF\xBD");            // truncated sequence: one U+FFFD
-  EXPECT_EQ(utf8_sanitize("\xE2\x82x"), "\xEF\xBF\xBDx");
-  EXPECT_EQ(utf8_sanitize("\xED\xA0\x80"), "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD");  // surrogate
-  EXPECT_EQ(utf8_sanitize("\xC0\xAF"), "\xEF\xBF\xBD\xEF\xBF\xBD");  // overlong
-  EXPECT_EQ(utf8_sanitize("\xF0\x9F\x98"), "\xEF\xBF\xBD");
-  EXPECT_EQ(utf8_sanitize("ok \xC3\xA9"), "ok \xC3\xA9");
+  EXPECT_EQ(utf8_replace_invalid("a\xFF" "b"), "a\xEF\xBF\xBD" "b");
+  EXPECT_EQ(utf8_replace_invalid("\xE2\x82"), "\xEF\xBF\xBD");            // truncated sequence: one U+FFFD
+  EXPECT_EQ(utf8_replace_invalid("\xE2\x82x"), "\xEF\xBF\xBDx");
+  EXPECT_EQ(utf8_replace_invalid("\xED\xA0\x80"), "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD");  // surrogate
+  EXPECT_EQ(utf8_replace_invalid("\xC0\xAF"), "\xEF\xBF\xBD\xEF\xBF\xBD");  // overlong
+  EXPECT_EQ(utf8_replace_invalid("\xF0\x9F\x98"), "\xEF\xBF\xBD");
+  EXPECT_EQ(utf8_replace_invalid("ok \xC3\xA9"), "ok \xC3\xA9");
 }
 
 TEST(TokenizerInput, InvalidUtf8IsReplacedNotFatal) {

@@ -1,0 +1,120 @@
+// optipfair eval: lm-evaluation-harness tasks (capability and fairness benchmarks) on one model,
+// or on an original and a pruned model side by side.
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+
+#include "cli/commands.h"
+#include "eval/eval_report.h"
+#include "eval/eval_tasks.h"
+#include "model/model.h"
+#include "model/param_count.h"
+#include "tokenizer/tokenizer.h"
+#include "util/error.h"
+
+namespace optipfair::cli {
+
+namespace {
+
+struct EvalFlags {
+  std::string tasks = "all";
+  std::string output;
+  std::string compare;
+  std::string data_dir;
+};
+
+std::vector<std::string> split_commas(const std::string& s) {
+  std::vector<std::string> out;
+  size_t pos = 0;
+  while (pos <= s.size()) {
+    const size_t c = s.find(',', pos);
+    std::string part = s.substr(pos, c == std::string::npos ? std::string::npos : c - pos);
+    if (!part.empty()) out.push_back(part);
+    if (c == std::string::npos) break;
+    pos = c + 1;
+  }
+  return out;
+}
+
+EvalRun evaluate(const std::string& path, const EvalOptions& options) {
+  const auto start = std::chrono::steady_clock::now();
+  const Model model = load_model(path);
+  const std::unique_ptr<Tokenizer> tokenizer = load_tokenizer(model.source);
+  EvalRun run;
+  run.model_path = path;
+  run.num_parameters = count_parameters(model).total();
+  run.results = run_eval_tasks(model, *tokenizer, options);
+  run.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return run;
+}
+
+}  // namespace
+
+void add_eval_command(CLI::App& app) {
+  auto options = std::make_shared<CommonOptions>();
+  auto f = std::make_shared<EvalFlags>();
+  auto eo = std::make_shared<EvalOptions>();
+  CLI::App* cmd = app.add_subcommand(
+      "eval", "Score a model on lm-evaluation-harness tasks (WikiText, LAMBADA, BoolQ, ARC, CrowS-Pairs, BBQ, WinoBias)");
+  std::string known;
+  for (const auto& t : eval_task_names()) known += (known.empty() ? "" : ", ") + t;
+  cmd->footer("Tasks: " + known +
+              "\nExample: optipfair eval -m MODEL --tasks boolq,arc_easy --limit 200 --compare PRUNED -o results.json\n"
+              "Definitions and differences from lm-eval: docs/evaluation.md");
+  add_common_options(cmd, *options, /*with_json=*/true);
+  cmd->add_option("--tasks", f->tasks, "comma-separated task names, or all (default)");
+  cmd->add_option("--limit", eo->limit, "evaluate only the first N items of each task (per category for bbq, per type for winobias)")
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--num-fewshot", eo->num_fewshot, "few-shot examples in front of each item (default 0)")
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--seed", eo->seed, "seed of few-shot sampling and bootstrap (default 1234)");
+  cmd->add_option("--batch-size", eo->batch_size, "sequences per forward pass (default 8)")->check(CLI::PositiveNumber);
+  cmd->add_option("--max-length", eo->max_length, "context length (default: the model's max_position_embeddings)")
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--bootstrap-iters", eo->bootstrap_iters, "resamples for the stderr of perplexities and bias scores (default 1000)")
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--data-dir", f->data_dir, "folder holding the data sets (default: $OPTIPFAIR_SHARED/data or the build's shared folder)");
+  cmd->add_option("--output,-o", f->output, "write the results JSON to this file");
+  cmd->add_option("--compare", f->compare, "also evaluate this (pruned) model and show both side by side");
+
+  cmd->callback([options, f, eo] {
+    apply_threads(*options);
+    EvalOptions o = *eo;
+    o.tasks = split_commas(f->tasks);
+    resolve_eval_tasks(o.tasks);  // an unknown name fails before any model is loaded
+    o.data_dir = f->data_dir.empty() ? default_eval_data_dir() : std::filesystem::path(f->data_dir);
+    o.progress = !options->quiet;
+    const std::string path = resolve_model_path(*options);
+    const EvalRun run = evaluate(path, o);
+    nlohmann::json j = eval_run_json(run, o);
+    if (!f->compare.empty()) {
+      const EvalRun pruned = evaluate(f->compare, o);
+      nlohmann::json jp = eval_run_json(pruned, o);
+      nlohmann::json both;
+      both["original"] = j;
+      both["pruned"] = jp;
+      both["comparison"] = eval_compare_json(run, pruned);
+      j = both;
+      if (!options->json) {
+        std::printf("%s (%lld parameters) vs %s (%lld parameters)\n\n", path.c_str(),
+                    static_cast<long long>(run.num_parameters), f->compare.c_str(),
+                    static_cast<long long>(pruned.num_parameters));
+        std::printf("%s", eval_compare_table(run, pruned).c_str());
+      }
+    } else if (!options->json) {
+      std::printf("%s (%lld parameters), %.1f s\n\n", path.c_str(), static_cast<long long>(run.num_parameters),
+                  run.seconds);
+      std::printf("%s", eval_table(run).c_str());
+    }
+    if (options->json) std::cout << j.dump(2) << "\n";
+    if (!f->output.empty()) {
+      std::ofstream out(f->output);
+      if (!out) throw Error("cannot write the results to " + f->output);
+      out << j.dump(2) << "\n";
+      if (!out) throw Error("writing the results to " + f->output + " failed");
+    }
+  });
+}
+
+}  // namespace optipfair::cli
