@@ -3,6 +3,7 @@
 #include <cctype>
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <string>
 
 #include <CLI/CLI.hpp>
@@ -38,7 +39,11 @@ int main(int argc, char** argv) {
     const double generated = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     SaveOptions options;
     options.overwrite = overwrite;
-    if (format == "gguf") save_gguf_model(model, output, options);
+    if (format == "gguf") {
+      const auto parent = std::filesystem::absolute(output).parent_path();
+      std::filesystem::create_directories(parent);
+      save_gguf_model(model, output, options);
+    }
     else save_hf_model(model, output, options);
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     std::fprintf(stderr, "wrote %s (%s, %s, %lld layers): weights made in %.1f s, written in %.1f s\n",

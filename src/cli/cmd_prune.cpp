@@ -107,7 +107,7 @@ std::string with_commas(int64_t n) {
   return (n < 0 ? "-" : "") + out;
 }
 
-void print_stats(const nlohmann::json& j) {
+void print_stats(const nlohmann::json& j, const std::vector<std::pair<std::string, double>>& timings) {
   std::printf("Pruning:              %s (%s)\n", j["pruning_type"].get<std::string>().c_str(),
               j["method"].get<std::string>().c_str());
   std::printf("Original parameters:  %s\n", with_commas(j["original_parameters"].get<int64_t>()).c_str());
@@ -134,7 +134,7 @@ void print_stats(const nlohmann::json& j) {
                                              j["format"].get<std::string>().c_str());
   else std::printf("Saved to:             nothing (no --output-path)\n");
   std::printf("Time:                ");
-  for (const auto& [stage, s] : j["timings_seconds"].items()) std::printf(" %s %.2fs", stage.c_str(), s.get<double>());
+  for (const auto& [stage, s] : timings) std::printf(" %s %.2fs", stage.c_str(), s);
   std::printf("\n");
 }
 
@@ -198,7 +198,7 @@ void run_prune(const PruneCliOptions& o) {
     j["format"] = o.format;
   }
   if (o.common.json) std::cout << j.dump(2) << "\n";
-  else print_stats(j);
+  else print_stats(j, r.stats.timings);
 }
 
 }  // namespace

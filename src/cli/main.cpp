@@ -16,6 +16,7 @@ int main(int argc, char** argv) {
   optipfair::cli::add_tokenize_command(app);
   optipfair::cli::add_prune_command(app);
   optipfair::cli::add_bias_command(app);
+  optipfair::cli::add_fair_prune_command(app);
   optipfair::cli::add_eval_command(app);
   optipfair::cli::add_bench_command(app);
   try {

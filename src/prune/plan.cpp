@@ -72,8 +72,8 @@ double expansion_rate_to_percentage(int64_t intermediate_size, int64_t hidden_si
   const double target = expansion_rate / 100 * H;
   if (target >= I)
     throw Error("target expansion rate " + number(expansion_rate) + "% would not shrink the MLP: the current rate is " +
-                number(std::round(current * 100) / 100) + "% (" + std::to_string(intermediate_size) + " of " +
-                std::to_string(hidden_size) + ")");
+                number(std::round(current * 100) / 100) + "% (" + std::to_string(intermediate_size) +
+                " neurons for a hidden size of " + std::to_string(hidden_size) + ")");
   return (1 - target / I) * 100;
 }
 

@@ -1,6 +1,7 @@
 // Model ids resolved in a hand-built cache, and downloads from a hub served on 127.0.0.1 inside
 // the test (nothing reaches the real network: HF_ENDPOINT points at the local server).
 #include <atomic>
+#include <chrono>
 #include <cstdlib>
 #include <fstream>
 #include <map>
@@ -219,7 +220,8 @@ class FakeHub {
     });
     hub_thread_ = std::thread([this] { hub_.listen_after_bind(); });
     cdn_thread_ = std::thread([this] { cdn_.listen_after_bind(); });
-    // The sockets already listen after bind_to_any_port: early requests wait in the backlog.
+    // stop() before the accept loop runs would be lost and the join would hang: wait for both.
+    while (!hub_.is_running() || !cdn_.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }
   ~FakeHub() {
     hub_.stop();

@@ -1,0 +1,358 @@
+// optipfair fair-prune: score MLP neurons by how differently they fire for the two prompts of
+// demographic pairs, remove the most biased and least important, and show what changed (bias
+// before/after on the pairs used and on held-out pairs, parameters, continuations, perplexity).
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <memory>
+#include <sstream>
+
+#include "bias/bias_analysis.h"
+#include "bias/bias_plots.h"
+#include "bias/fairness_pruner.h"
+#include "bias/prompt_pairs.h"
+#include "cli/commands.h"
+#include "generate/text_generation.h"
+#include "model/forward.h"
+#include "prune/save_pruned.h"
+#include "report/html_report.h"
+#include "util/error.h"
+
+namespace optipfair::cli {
+namespace {
+
+struct FairCliOptions {
+  CommonOptions common;
+  std::vector<std::string> pairs;  // flat: two texts per --pair
+  std::string pairs_file;
+  std::string template_text;
+  std::string category;
+  std::vector<std::string> attribute_pairs;
+  std::string eval_pairs_file;
+  std::string perplexity_file;
+  double percentage = -1;
+  std::string layer_config;
+  std::string method = "hybrid";
+  double bias_weight = 0.5;
+  int64_t divisor = 0;
+  std::string output_dir = "fair_prune";
+  std::string output_path;
+  std::string format = "hf";
+  bool no_generate = false;
+  bool fast = false;
+};
+
+std::vector<std::string> split(const std::string& s, char sep) {
+  std::vector<std::string> out;
+  std::stringstream in(s);
+  std::string part;
+  while (std::getline(in, part, sep))
+    if (!part.empty()) out.push_back(part);
+  return out;
+}
+
+// The same sources as `optipfair bias`: --pair, --pairs-file, --template with --category; else our default set.
+std::vector<PromptPair> collect_pairs(const FairCliOptions& o) {
+  std::vector<PromptPair> pairs;
+  if (o.pairs.size() % 2) throw Error("--pair takes exactly two prompts");
+  for (size_t i = 0; i + 1 < o.pairs.size(); i += 2) pairs.push_back({o.pairs[i], o.pairs[i + 1], ""});
+  if (!o.pairs_file.empty()) {
+    auto more = load_prompt_pairs(o.pairs_file);
+    if (more.empty()) throw Error(o.pairs_file + " holds no prompt pairs");
+    pairs.insert(pairs.end(), more.begin(), more.end());
+  }
+  if (!o.template_text.empty()) {
+    if (o.category.empty()) throw Error("--template needs --category (e.g. gender)");
+    std::vector<std::pair<std::string, std::string>> attrs;
+    for (const std::string& spec : o.attribute_pairs)
+      for (const std::string& one : split(spec, ',')) attrs.push_back(parse_attribute_pair(one));
+    auto more = generate_prompt_pairs(o.template_text, o.category, attrs);
+    pairs.insert(pairs.end(), more.begin(), more.end());
+  }
+  if (pairs.empty()) pairs = default_prompt_pairs();
+  return pairs;
+}
+
+// "13:10,14:15" -> {13: 10, 14: 15} (percent).
+std::map<int, double> parse_layer_config(const std::string& spec) {
+  std::map<int, double> out;
+  for (const std::string& item : split(spec, ',')) {
+    const size_t colon = item.find(':');
+    int layer = 0;
+    double percent = 0;
+    try {
+      if (colon == std::string::npos) throw Error("");
+      size_t used = 0;
+      layer = std::stoi(item.substr(0, colon), &used);
+      if (used != colon) throw Error("");
+      percent = std::stod(item.substr(colon + 1), &used);
+      if (used != item.size() - colon - 1) throw Error("");
+    } catch (...) {
+      throw Error("--layer-config takes layer:percent items like \"13:10,14:15\", got '" + item + "'");
+    }
+    if (!out.emplace(layer, percent).second) throw Error("--layer-config names layer " + std::to_string(layer) + " twice");
+  }
+  if (out.empty()) throw Error("--layer-config is empty");
+  return out;
+}
+
+struct BiasSummary {
+  double overall = 0;               // mean over pairs of the aligned mean difference
+  std::vector<double> per_layer;    // mean over pairs and components of each layer's mean |a1 - a2|
+};
+
+BiasSummary summarize(const BiasAnalysis& a) {
+  BiasSummary s;
+  s.per_layer.assign(a.num_layers, 0);
+  std::vector<int64_t> counts(a.num_layers, 0);
+  for (const PairAnalysis& p : a.pairs) {
+    s.overall += p.mean_difference;
+    for (const KeyDifference& d : p.differences) {
+      s.per_layer[d.layer] += d.mean_abs;
+      ++counts[d.layer];
+    }
+  }
+  s.overall /= static_cast<double>(a.pairs.size());
+  for (size_t l = 0; l < s.per_layer.size(); ++l)
+    if (counts[l]) s.per_layer[l] /= static_cast<double>(counts[l]);
+  return s;
+}
+
+BiasAnalysis analyze(const Model& m, const Tokenizer& t, const std::vector<PromptPair>& pairs, bool fast) {
+  BiasOptions o;
+  o.keep_plot_data = false;
+  o.progress = false;
+  o.fast = fast;
+  return analyze_bias(m, t, pairs, o);
+}
+
+double change_percent(double before, double after) { return before != 0 ? (after - before) / before * 100 : 0; }
+
+// Mean next-token loss and perplexity over the texts of `file` (stories split at <|endoftext|> or blank lines).
+nlohmann::ordered_json perplexity_of(const Model& m, const Tokenizer& t, const std::string& file) {
+  std::ifstream in(file);
+  if (!in) throw Error("cannot read " + file);
+  std::stringstream buf;
+  buf << in.rdbuf();
+  std::string text = buf.str();
+  std::vector<std::string> docs;
+  size_t start = 0;
+  const std::string sep = "<|endoftext|>";
+  while (start < text.size()) {
+    size_t end = text.find(sep, start);
+    if (end == std::string::npos) end = text.size();
+    std::string d = text.substr(start, end - start);
+    const size_t a = d.find_first_not_of(" \n\r\t"), b = d.find_last_not_of(" \n\r\t");
+    if (a != std::string::npos) docs.push_back(d.substr(a, b - a + 1));
+    start = end + sep.size();
+  }
+  double nll = 0;
+  int64_t n = 0;
+  const int64_t vocab = m.config.vocab_size;
+  for (const std::string& d : docs) {
+    std::vector<int32_t> ids = prompt_encode(t, d);
+    if (static_cast<int64_t>(ids.size()) > m.config.max_position_embeddings) ids.resize(m.config.max_position_embeddings);
+    if (ids.size() < 2) continue;
+    const std::vector<float> logits = forward_tokens(m, ids);
+    for (size_t i = 0; i + 1 < ids.size(); ++i) {
+      const float* row = logits.data() + i * vocab;
+      const float mx = *std::max_element(row, row + vocab);
+      double z = 0;
+      for (int64_t v = 0; v < vocab; ++v) z += std::exp(static_cast<double>(row[v] - mx));
+      nll += std::log(z) + mx - row[ids[i + 1]];
+      ++n;
+    }
+  }
+  if (n == 0) throw Error(file + " holds no text to measure perplexity on");
+  nlohmann::ordered_json j;
+  j["documents"] = docs.size();
+  j["tokens_predicted"] = n;
+  j["mean_loss"] = nll / static_cast<double>(n);
+  j["perplexity"] = std::exp(nll / static_cast<double>(n));
+  return j;
+}
+
+void write_json(const std::filesystem::path& path, const nlohmann::ordered_json& j) {
+  std::ofstream out(path);
+  out << j.dump(2) << "\n";
+  if (!out) throw Error("cannot write " + path.string());
+}
+
+void run_fair_prune(const FairCliOptions& o) {
+  apply_threads(o.common);
+  FairnessPlan plan;
+  plan.method = fairness_method_from_name(o.method);
+  plan.bias_weight = o.bias_weight;
+  if (o.percentage >= 0 && !o.layer_config.empty())
+    throw Error("give either --pruning-percentage or --layer-config, not both");
+  if (!o.layer_config.empty()) plan.layer_percentages = parse_layer_config(o.layer_config);
+  else plan.pruning_percentage = o.percentage >= 0 ? o.percentage : 0.2;  // the seed method's 0.2 %
+  if (o.divisor) plan.expansion_divisor = o.divisor;
+  const OutputFormat format = output_format_from_name(o.format);
+  const std::vector<PromptPair> pairs = collect_pairs(o);
+  std::vector<PromptPair> eval_pairs;
+  if (!o.eval_pairs_file.empty()) {
+    eval_pairs = load_prompt_pairs(o.eval_pairs_file);
+    if (eval_pairs.empty()) throw Error(o.eval_pairs_file + " holds no prompt pairs");
+  }
+
+  const std::string model_path = resolve_model_path(o.common);
+  const Model model = load_model(model_path);
+  const std::unique_ptr<Tokenizer> tokenizer = load_tokenizer(model_path);
+  const auto t0 = std::chrono::steady_clock::now();
+  const FairnessPruner pruner(model, *tokenizer, pairs, o.fast);
+  pruner.validate(plan);  // fail before any further work
+  const FairnessPruneResult r = pruner.prune(plan);
+
+  const BiasAnalysis before = analyze(model, *tokenizer, pairs, o.fast);
+  const BiasAnalysis after = analyze(r.model, *tokenizer, pairs, o.fast);
+  const BiasSummary sb = summarize(before), sa = summarize(after);
+
+  nlohmann::ordered_json j;
+  j["model"] = model_path;
+  j["plan"] = fairness_plan_json(plan, r.plan);
+  j["pairs"] = pairs.size();
+  j["parameters_before"] = r.parameters_before;
+  j["parameters_after"] = r.parameters_after;
+  j["parameters_removed"] = r.parameters_before - r.parameters_after;
+  j["parameters_removed_percent"] =
+      100.0 * static_cast<double>(r.parameters_before - r.parameters_after) / static_cast<double>(r.parameters_before);
+  j["mean_difference_before"] = sb.overall;
+  j["mean_difference_after"] = sa.overall;
+  j["mean_difference_change_percent"] = change_percent(sb.overall, sa.overall);
+  j["per_layer_before"] = sb.per_layer;
+  j["per_layer_after"] = sa.per_layer;
+  nlohmann::ordered_json per_pair = nlohmann::ordered_json::array();
+  for (size_t i = 0; i < pairs.size(); ++i)
+    per_pair.push_back({{"prompt1", pairs[i].prompt1}, {"prompt2", pairs[i].prompt2},
+                        {"before", before.pairs[i].mean_difference}, {"after", after.pairs[i].mean_difference},
+                        {"note", before.pairs[i].note}});
+  j["per_pair"] = per_pair;
+  if (!eval_pairs.empty()) {
+    const BiasSummary eb = summarize(analyze(model, *tokenizer, eval_pairs, o.fast));
+    const BiasSummary ea = summarize(analyze(r.model, *tokenizer, eval_pairs, o.fast));
+    j["held_out"] = {{"pairs", eval_pairs.size()}, {"mean_difference_before", eb.overall},
+                     {"mean_difference_after", ea.overall}, {"change_percent", change_percent(eb.overall, ea.overall)}};
+  }
+  if (!o.perplexity_file.empty()) {
+    const auto pb = perplexity_of(model, *tokenizer, o.perplexity_file);
+    const auto pa = perplexity_of(r.model, *tokenizer, o.perplexity_file);
+    j["perplexity"] = {{"file", o.perplexity_file}, {"before", pb}, {"after", pa},
+                       {"change_percent", change_percent(pb["perplexity"].get<double>(), pa["perplexity"].get<double>())}};
+  }
+  nlohmann::ordered_json continuations = nlohmann::ordered_json::array();
+  if (!o.no_generate) {
+    // The notebook's settings: beam search with 5 beams, no repeated bigram, stop early, 50 tokens in all.
+    GenerationConfig g = generation_config_for_model(model, *tokenizer);
+    g.num_beams = 5;
+    g.no_repeat_ngram_size = 2;
+    g.early_stopping = EarlyStopping::True;
+    g.max_length = 50;
+    g.max_new_tokens = -1;
+    g.do_sample = false;
+    std::vector<std::string> prompts;
+    for (const PromptPair& p : pairs) prompts.insert(prompts.end(), {p.prompt1, p.prompt2});
+    const auto gb = generate_text(model, *tokenizer, prompts, g);
+    const auto ga = generate_text(r.model, *tokenizer, prompts, g);
+    for (size_t i = 0; i < prompts.size(); ++i)
+      continuations.push_back({{"prompt", prompts[i]}, {"before", gb[i].continuations[0]}, {"after", ga[i].continuations[0]}});
+    j["continuations"] = continuations;
+  }
+  j["seconds"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+
+  const std::filesystem::path dir = o.output_dir;
+  std::filesystem::create_directories(dir);
+  write_json(dir / "fair_prune.json", j);
+  nlohmann::ordered_json scores = neuron_scores_json(pruner.bias_scores());
+  write_json(dir / "neuron_bias_scores.json", scores);
+  const std::vector<PlotFile> plots = write_bias_comparison(before, after, dir, ImageFormat::PNG, "original", "pruned");
+
+  char headline[256];
+  std::snprintf(headline, sizeof headline, "bias %s by %.2f %% (mean activation difference %.6g -> %.6g)",
+                sa.overall <= sb.overall ? "decreased" : "increased", std::fabs(change_percent(sb.overall, sa.overall)),
+                sb.overall, sa.overall);
+  HtmlReport report("Fairness pruning: " + model_path);
+  report.add_section("Result");
+  report.add_paragraph(std::string(headline) + "\nparameters removed: " +
+                       std::to_string(r.parameters_before - r.parameters_after) + " of " +
+                       std::to_string(r.parameters_before));
+  if (j.contains("held_out")) report.add_table(nlohmann::json(j["held_out"]), "held-out pairs");
+  if (j.contains("perplexity")) report.add_json("perplexity", j["perplexity"]);
+  report.add_section("Per pair");
+  report.add_table(nlohmann::json(per_pair));
+  report.add_section("Per layer");
+  for (const PlotFile& p : plots) report.add_figure(p.path, p.caption);
+  if (!continuations.empty()) {
+    report.add_section("Continuations");
+    report.add_table(nlohmann::json(continuations));
+  }
+  report.add_json("fair_prune.json", j);
+  report.write(dir / "report.html");
+
+  if (!o.output_path.empty()) {
+    save_pruned_model(r.model, o.output_path, format);
+    nlohmann::ordered_json beside;
+    beside["source_model"] = model_path;
+    beside["plan"] = j["plan"];
+    beside["pairs"] = nlohmann::ordered_json::array();
+    for (const PromptPair& p : pairs) beside["pairs"].push_back({p.prompt1, p.prompt2});
+    beside["neuron_bias_scores"] = scores;
+    std::filesystem::path side = format == OutputFormat::Gguf ? std::filesystem::path(o.output_path + ".fair_prune.json")
+                                                              : std::filesystem::path(o.output_path) / "fair_prune.json";
+    write_json(side, beside);
+  }
+
+  if (o.common.json) {
+    std::cout << j.dump(2) << "\n";
+    return;
+  }
+  std::printf("%s\n", headline);
+  std::printf("parameters: %lld -> %lld (%lld removed, %.4f %%)\n", static_cast<long long>(r.parameters_before),
+              static_cast<long long>(r.parameters_after), static_cast<long long>(r.parameters_before - r.parameters_after),
+              j["parameters_removed_percent"].get<double>());
+  std::printf("%-6s %12s %12s\n", "layer", "before", "after");
+  for (size_t l = 0; l < sb.per_layer.size(); ++l)
+    std::printf("%-6zu %12.6g %12.6g  (%lld -> %lld neurons)\n", l, sb.per_layer[l], sa.per_layer[l],
+                static_cast<long long>(r.plan.layers[l].original_size), static_cast<long long>(r.plan.layers[l].new_size));
+  if (j.contains("held_out"))
+    std::printf("held-out pairs: %.6g -> %.6g (%+.2f %%)\n", j["held_out"]["mean_difference_before"].get<double>(),
+                j["held_out"]["mean_difference_after"].get<double>(), j["held_out"]["change_percent"].get<double>());
+  if (j.contains("perplexity"))
+    std::printf("perplexity: %.4f -> %.4f (%+.2f %%)\n", j["perplexity"]["before"]["perplexity"].get<double>(),
+                j["perplexity"]["after"]["perplexity"].get<double>(), j["perplexity"]["change_percent"].get<double>());
+  for (const auto& c : continuations)
+    std::printf("\n%s\n  before: %s\n  after:  %s\n", c["prompt"].get<std::string>().c_str(),
+                c["before"].get<std::string>().c_str(), c["after"].get<std::string>().c_str());
+  std::printf("\nreport: %s\n", (dir / "report.html").string().c_str());
+}
+
+}  // namespace
+
+void add_fair_prune_command(CLI::App& app) {
+  auto o = std::make_shared<FairCliOptions>();
+  CLI::App* cmd = app.add_subcommand("fair-prune", "Remove the MLP neurons that carry bias and little else, and report what changed");
+  add_common_options(cmd, o->common, /*with_json=*/true);
+  cmd->add_option("--pair", o->pairs, "two prompts that differ in one attribute (repeatable)")->expected(2)->take_all();
+  cmd->add_option("--pairs-file", o->pairs_file, "JSONL or CSV prompt pairs");
+  cmd->add_option("--template", o->template_text, "template with {attribute}");
+  cmd->add_option("--category", o->category, "attribute category for --template");
+  cmd->add_option("--attribute-pairs", o->attribute_pairs, "value pairs for --template, e.g. male:female");
+  cmd->add_option("--pruning-percentage", o->percentage, "percent of every layer's MLP neurons to remove (default 0.2)");
+  cmd->add_option("--layer-config", o->layer_config, "per-layer percentages, e.g. \"13:10,14:15\"");
+  cmd->add_option("--method", o->method, "hybrid (bias and MAW importance) or bias")->capture_default_str();
+  cmd->add_option("--bias-weight", o->bias_weight, "weight of the bias score in the hybrid method")->capture_default_str();
+  cmd->add_option("--expansion-divisor", o->divisor, "round each new width to a multiple of 32, 64, 128 or 256");
+  cmd->add_option("--eval-pairs", o->eval_pairs_file, "held-out JSONL/CSV pairs to measure the bias change on");
+  cmd->add_option("--perplexity-text", o->perplexity_file, "text file (stories split at <|endoftext|>) to measure perplexity on before and after");
+  cmd->add_option("--output-dir", o->output_dir, "folder for fair_prune.json, plots and report.html")->capture_default_str();
+  cmd->add_option("--output-path", o->output_path, "save the pruned model here");
+  cmd->add_option("--format", o->format, "hf or gguf")->capture_default_str();
+  cmd->add_flag("--no-generate", o->no_generate, "skip the before/after continuations");
+  cmd->add_flag("--fast", o->fast, "allow bf16-rounded activations");
+  cmd->callback([o] { run_fair_prune(*o); });
+}
+
+}  // namespace optipfair::cli
