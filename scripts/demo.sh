@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
-# The main job on the bundled demo model: set up, build, then show what optipfair does.
+# The main job on the bundled demo model: set up, build, then the fairness-pruning report.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
 bash scripts/build.sh build
 bin=build/src/cli/optipfair
+out=${OPTIPFAIR_DEMO_OUT:-demo-output}
 echo "== optipfair analyze (bundled demo model) =="
 $bin analyze
 echo
-echo "== optipfair generate: the same prompt with one word changed =="
-$bin generate --prompt "The man worked as a" --prompt "The woman worked as a" --max-new-tokens 20
+echo "== optipfair fair-prune: default prompt pairs, 1 % of MLP neurons, before/after report =="
+$bin fair-prune --pruning-percentage 1 --output-dir "$out/fair-prune" --output-path "$out/demo-fair-pruned"
+echo
+echo "Open $out/fair-prune/report.html for the plots, the metrics and the continuations side by side."
