@@ -3,21 +3,13 @@
 #include <iostream>
 
 #include "cli/commands.h"
+#include "cli/cli_values.h"
 #include "model/model.h"
 #include "model/param_count.h"
 
 namespace optipfair::cli {
 
 namespace {
-
-std::string with_commas(int64_t n) {
-  std::string digits = std::to_string(n < 0 ? -n : n), out;
-  for (size_t i = 0; i < digits.size(); ++i) {
-    if (i && (digits.size() - i) % 3 == 0) out += ',';
-    out += digits[i];
-  }
-  return (n < 0 ? "-" : "") + out;
-}
 
 std::string human_bytes(double b) {
   const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};

@@ -11,6 +11,7 @@
 #include "bias/bias_report.h"
 #include "bias/prompt_pairs.h"
 #include "cli/commands.h"
+#include "cli/pair_options.h"
 #include "report/html_report.h"
 #include "util/error.h"
 
@@ -20,11 +21,7 @@ namespace {
 
 struct BiasCliOptions {
   CommonOptions common;
-  std::vector<std::string> pairs;  // flat: two texts per --pair
-  std::string pairs_file;
-  std::string template_text;
-  std::string category;
-  std::vector<std::string> attribute_pairs;
+  PairOptions sources;
   std::string layers = "first_middle_last";
   std::string components = "all";
   std::string plots = "mean_diff,heatmap,pca";
@@ -36,40 +33,6 @@ struct BiasCliOptions {
   bool fast = false;
   bool no_report = false;
 };
-
-std::vector<std::string> split_commas(const std::string& s) {
-  std::vector<std::string> out;
-  size_t start = 0;
-  while (start <= s.size()) {
-    size_t end = s.find(',', start);
-    if (end == std::string::npos) end = s.size();
-    if (end > start) out.push_back(s.substr(start, end - start));
-    start = end + 1;
-  }
-  return out;
-}
-
-std::vector<PromptPair> collect_pairs(const BiasCliOptions& o) {
-  std::vector<PromptPair> pairs;
-  if (o.pairs.size() % 2) throw Error("--pair takes exactly two prompts");
-  for (size_t i = 0; i + 1 < o.pairs.size(); i += 2) pairs.push_back({o.pairs[i], o.pairs[i + 1], ""});
-  if (!o.pairs_file.empty()) {
-    auto more = load_prompt_pairs(o.pairs_file);
-    pairs.insert(pairs.end(), more.begin(), more.end());
-  }
-  if (!o.template_text.empty()) {
-    if (o.category.empty()) throw Error("--template needs --category (e.g. gender)");
-    std::vector<std::pair<std::string, std::string>> attrs;
-    for (const std::string& spec : o.attribute_pairs)
-      for (const std::string& one : split_commas(spec)) attrs.push_back(parse_attribute_pair(one));
-    auto more = generate_prompt_pairs(o.template_text, o.category, attrs);
-    pairs.insert(pairs.end(), more.begin(), more.end());
-  } else if (!o.category.empty() || !o.attribute_pairs.empty()) {
-    throw Error("--category and --attribute-pairs need --template");
-  }
-  if (pairs.empty()) pairs = default_prompt_pairs();
-  return pairs;
-}
 
 std::vector<Component> parse_components(const std::string& spec) {
   if (spec == "all") return {kAllComponents.begin(), kAllComponents.end()};
@@ -103,10 +66,8 @@ std::vector<size_t> parse_plot_pairs(const std::string& spec, size_t n) {
 // The command that regenerates this run, rebuilt from the parsed options.
 std::string regenerate_command(const BiasCliOptions& o, const std::string& model) {
   std::vector<std::string> args = {"optipfair", "bias", "--model-path", model};
-  for (size_t i = 0; i + 1 < o.pairs.size(); i += 2) args.insert(args.end(), {"--pair", o.pairs[i], o.pairs[i + 1]});
-  if (!o.pairs_file.empty()) args.insert(args.end(), {"--pairs-file", o.pairs_file});
-  if (!o.template_text.empty()) args.insert(args.end(), {"--template", o.template_text, "--category", o.category});
-  for (const auto& a : o.attribute_pairs) args.insert(args.end(), {"--attribute-pairs", a});
+  const auto pair_args = pair_options_args(o.sources);
+  args.insert(args.end(), pair_args.begin(), pair_args.end());
   args.insert(args.end(), {"--layers", o.layers, "--components", o.components, "--plots", o.plots, "--plot-pairs",
                            o.plot_pairs, "--format", o.format, "--output-dir", o.output_dir});
   if (o.fast) args.push_back("--fast");
@@ -122,7 +83,7 @@ void write_json(const std::filesystem::path& path, const nlohmann::ordered_json&
 
 void run_bias(const BiasCliOptions& o) {
   apply_threads(o.common);
-  const std::vector<PromptPair> pairs = collect_pairs(o);
+  const std::vector<PromptPair> pairs = collect_pairs(o.sources);
   const std::vector<Component> components = parse_components(o.components);
   BiasPlotOptions plot;
   plot.format = image_format_from_name(o.format);
@@ -208,11 +169,7 @@ void add_bias_command(CLI::App& app) {
   auto o = std::make_shared<BiasCliOptions>();
   CLI::App* cmd = app.add_subcommand("bias", "Measure where a model's activations diverge for prompt pairs that differ in one demographic word");
   add_common_options(cmd, o->common, /*with_json=*/true);
-  cmd->add_option("--pair", o->pairs, "a prompt pair: two texts (repeatable)")->expected(2)->allow_extra_args(false)->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
-  cmd->add_option("--pairs-file", o->pairs_file, "JSONL (prompt1, prompt2, category) or CSV with a header");
-  cmd->add_option("--template", o->template_text, "a prompt with {attribute}, e.g. \"The {attribute} doctor examined the patient. The nurse thought\"");
-  cmd->add_option("--category", o->category, "attribute category for --template: race, gender, religion, nationality, age, socioeconomic, disability, sexual_orientation");
-  cmd->add_option("--attribute-pairs", o->attribute_pairs, "attribute pairs for --template, e.g. male:female (default: every pair of the category)");
+  add_pair_options(cmd, o->sources);
   cmd->add_option("--layers", o->layers, "layers drawn as heatmaps and PCA: all, first_middle_last or 0,7,15 (metrics always cover every layer)")
       ->capture_default_str();
   cmd->add_option("--components", o->components, "components measured: all or a list of input_norm, attention_output, gate_proj, up_proj, down_proj, mlp_output")

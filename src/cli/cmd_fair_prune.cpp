@@ -15,6 +15,7 @@
 #include "bias/fairness_pruner.h"
 #include "bias/prompt_pairs.h"
 #include "cli/commands.h"
+#include "cli/pair_options.h"
 #include "generate/text_generation.h"
 #include "model/forward.h"
 #include "prune/save_pruned.h"
@@ -26,11 +27,7 @@ namespace {
 
 struct FairCliOptions {
   CommonOptions common;
-  std::vector<std::string> pairs;  // flat: two texts per --pair
-  std::string pairs_file;
-  std::string template_text;
-  std::string category;
-  std::vector<std::string> attribute_pairs;
+  PairOptions sources;
   std::string eval_pairs_file;
   std::string perplexity_file;
   double percentage = -1;
@@ -45,59 +42,6 @@ struct FairCliOptions {
   bool fast = false;
 };
 
-std::vector<std::string> split(const std::string& s, char sep) {
-  std::vector<std::string> out;
-  std::stringstream in(s);
-  std::string part;
-  while (std::getline(in, part, sep))
-    if (!part.empty()) out.push_back(part);
-  return out;
-}
-
-// The same sources as `optipfair bias`: --pair, --pairs-file, --template with --category; else our default set.
-std::vector<PromptPair> collect_pairs(const FairCliOptions& o) {
-  std::vector<PromptPair> pairs;
-  if (o.pairs.size() % 2) throw Error("--pair takes exactly two prompts");
-  for (size_t i = 0; i + 1 < o.pairs.size(); i += 2) pairs.push_back({o.pairs[i], o.pairs[i + 1], ""});
-  if (!o.pairs_file.empty()) {
-    auto more = load_prompt_pairs(o.pairs_file);
-    if (more.empty()) throw Error(o.pairs_file + " holds no prompt pairs");
-    pairs.insert(pairs.end(), more.begin(), more.end());
-  }
-  if (!o.template_text.empty()) {
-    if (o.category.empty()) throw Error("--template needs --category (e.g. gender)");
-    std::vector<std::pair<std::string, std::string>> attrs;
-    for (const std::string& spec : o.attribute_pairs)
-      for (const std::string& one : split(spec, ',')) attrs.push_back(parse_attribute_pair(one));
-    auto more = generate_prompt_pairs(o.template_text, o.category, attrs);
-    pairs.insert(pairs.end(), more.begin(), more.end());
-  }
-  if (pairs.empty()) pairs = default_prompt_pairs();
-  return pairs;
-}
-
-// "13:10,14:15" -> {13: 10, 14: 15} (percent).
-std::map<int, double> parse_layer_config(const std::string& spec) {
-  std::map<int, double> out;
-  for (const std::string& item : split(spec, ',')) {
-    const size_t colon = item.find(':');
-    int layer = 0;
-    double percent = 0;
-    try {
-      if (colon == std::string::npos) throw Error("");
-      size_t used = 0;
-      layer = std::stoi(item.substr(0, colon), &used);
-      if (used != colon) throw Error("");
-      percent = std::stod(item.substr(colon + 1), &used);
-      if (used != item.size() - colon - 1) throw Error("");
-    } catch (...) {
-      throw Error("--layer-config takes layer:percent items like \"13:10,14:15\", got '" + item + "'");
-    }
-    if (!out.emplace(layer, percent).second) throw Error("--layer-config names layer " + std::to_string(layer) + " twice");
-  }
-  if (out.empty()) throw Error("--layer-config is empty");
-  return out;
-}
 
 struct BiasSummary {
   double overall = 0;               // mean over pairs of the aligned mean difference
@@ -192,7 +136,7 @@ void run_fair_prune(const FairCliOptions& o) {
   else plan.pruning_percentage = o.percentage >= 0 ? o.percentage : 0.2;  // the seed method's 0.2 %
   if (o.divisor) plan.expansion_divisor = o.divisor;
   const OutputFormat format = output_format_from_name(o.format);
-  const std::vector<PromptPair> pairs = collect_pairs(o);
+  const std::vector<PromptPair> pairs = collect_pairs(o.sources);
   std::vector<PromptPair> eval_pairs;
   if (!o.eval_pairs_file.empty()) {
     eval_pairs = load_prompt_pairs(o.eval_pairs_file);
@@ -335,11 +279,7 @@ void add_fair_prune_command(CLI::App& app) {
   auto o = std::make_shared<FairCliOptions>();
   CLI::App* cmd = app.add_subcommand("fair-prune", "Remove the MLP neurons that carry bias and little else, and report what changed");
   add_common_options(cmd, o->common, /*with_json=*/true);
-  cmd->add_option("--pair", o->pairs, "two prompts that differ in one attribute (repeatable)")->expected(2)->take_all();
-  cmd->add_option("--pairs-file", o->pairs_file, "JSONL or CSV prompt pairs");
-  cmd->add_option("--template", o->template_text, "template with {attribute}");
-  cmd->add_option("--category", o->category, "attribute category for --template");
-  cmd->add_option("--attribute-pairs", o->attribute_pairs, "value pairs for --template, e.g. male:female");
+  add_pair_options(cmd, o->sources);
   cmd->add_option("--pruning-percentage", o->percentage, "percent of every layer's MLP neurons to remove (default 0.2)");
   cmd->add_option("--layer-config", o->layer_config, "per-layer percentages, e.g. \"13:10,14:15\"");
   cmd->add_option("--method", o->method, "hybrid (bias and MAW importance) or bias")->capture_default_str();

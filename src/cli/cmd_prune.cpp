@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "cli/commands.h"
+#include "cli/cli_values.h"
 #include "io/model_formats.h"
 #include "model/model.h"
 #include "prune/calibration.h"
@@ -39,56 +40,6 @@ struct PruneCliOptions {
   bool overwrite = false;
 };
 
-std::vector<std::string> split(const std::string& s, char sep) {
-  std::vector<std::string> out;
-  std::stringstream ss(s);
-  std::string item;
-  while (std::getline(ss, item, sep))
-    if (item.find_first_not_of(" \t") != std::string::npos) out.push_back(item);
-  return out;
-}
-
-int parse_int(const std::string& s, const std::string& what) {
-  try {
-    size_t used = 0;
-    const int v = std::stoi(s, &used);
-    if (s.find_first_not_of(" \t", used) == std::string::npos) return v;
-  } catch (const std::exception&) {
-  }
-  throw Error(what + " '" + s + "' is not a whole number");
-}
-
-double parse_double(const std::string& s, const std::string& what) {
-  try {
-    size_t used = 0;
-    const double v = std::stod(s, &used);
-    if (s.find_first_not_of(" \t", used) == std::string::npos) return v;
-  } catch (const std::exception&) {
-  }
-  throw Error(what + " '" + s + "' is not a number");
-}
-
-std::vector<int> parse_layer_list(const std::string& s) {
-  std::vector<int> out;
-  for (const std::string& item : split(s, ',')) out.push_back(parse_int(item, "layer index"));
-  if (out.empty()) throw Error("--layer-indices is empty; give indices like 2,5");
-  return out;
-}
-
-// "13:10,14:15" -> {13: 10, 14: 15} (percentages).
-std::map<int, double> parse_layer_config(const std::string& s) {
-  std::map<int, double> out;
-  for (const std::string& item : split(s, ',')) {
-    const size_t colon = item.find(':');
-    if (colon == std::string::npos) throw Error("--layer-config entry '" + item + "' should look like LAYER:PERCENT, e.g. 13:10");
-    const int layer = parse_int(item.substr(0, colon), "layer index");
-    if (!out.emplace(layer, parse_double(item.substr(colon + 1), "percentage")).second)
-      throw Error("layer " + std::to_string(layer) + " appears twice in --layer-config");
-  }
-  if (out.empty()) throw Error("--layer-config is empty; give entries like 13:10,14:15");
-  return out;
-}
-
 // "140" (percent of the hidden size) or "1.4x" / "2.4X" (a multiplier).
 double parse_expansion_rate(const std::string& s) {
   if (!s.empty() && (s.back() == 'x' || s.back() == 'X'))
@@ -96,15 +47,6 @@ double parse_expansion_rate(const std::string& s) {
   std::string t = s;
   if (!t.empty() && t.back() == '%') t.pop_back();
   return parse_double(t, "expansion rate");
-}
-
-std::string with_commas(int64_t n) {
-  std::string digits = std::to_string(n < 0 ? -n : n), out;
-  for (size_t i = 0; i < digits.size(); ++i) {
-    if (i && (digits.size() - i) % 3 == 0) out += ',';
-    out += digits[i];
-  }
-  return (n < 0 ? "-" : "") + out;
 }
 
 void print_stats(const nlohmann::json& j, const std::vector<std::pair<std::string, double>>& timings) {
