@@ -36,6 +36,9 @@ cairo_status_t bytes_append(void* closure, const unsigned char* data, unsigned i
 // Fontconfig keeps its font cache for the life of the process and never frees it; that is by
 // design, not a leak of ours, and would otherwise fail every sanitized binary that draws text.
 extern "C" const char* __lsan_default_suppressions() { return "leak:libfontconfig.so\n"; }
+// LeakSanitizer otherwise lists the suppressions it used on stderr at exit, which would mix into
+// the output of a command whose stderr is captured with its stdout.
+extern "C" const char* __lsan_default_options() { return "print_suppressions=0"; }
 #endif
 
 const Color& series_color(std::size_t index) {
