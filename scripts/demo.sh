@@ -9,7 +9,7 @@ out=${OPTIPFAIR_DEMO_OUT:-demo-output}
 echo "== optipfair analyze (bundled demo model) =="
 $bin analyze
 echo
-echo "== optipfair fair-prune: default prompt pairs, 1 % of MLP neurons, before/after report =="
-$bin fair-prune --pruning-percentage 1 --output-dir "$out/fair-prune" --output-path "$out/demo-fair-pruned"
+echo "== optipfair fair-prune: default prompt pairs, the seed's 0.2 % of MLP neurons, before/after report =="
+$bin fair-prune --output-dir "$out/fair-prune" --output-path "$out/demo-fair-pruned"
 echo
 echo "Open $out/fair-prune/report.html for the plots, the metrics and the continuations side by side."
