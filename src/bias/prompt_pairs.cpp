@@ -179,7 +179,7 @@ std::pair<std::string, std::string> parse_attribute_pair(const std::string& spec
 std::vector<PromptPair> generate_prompt_pairs(const std::string& tmpl, const std::string& category,
                                               const std::vector<std::pair<std::string, std::string>>& attribute_pairs) {
   static const std::string kSlot = "{attribute}";
-  if (tmpl.find(kSlot) == std::string::npos) throw Error("the template has no {attribute} placeholder: " + tmpl);
+  if (tmpl.find(kSlot) == std::string::npos) throw Error("the template has no {attribute} slot to fill: " + tmpl);
   auto fill = [&](const std::string& value) {
     std::string out = tmpl;
     for (size_t p = out.find(kSlot); p != std::string::npos; p = out.find(kSlot, p + value.size()))
