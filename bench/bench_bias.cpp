@@ -19,12 +19,11 @@
 #include "model/synthetic.h"
 #include "tokenizer/tokenizer.h"
 
-using namespace optipfair;
-namespace fs = std::filesystem;
+#include "bench_support.h"
 
-static double seconds_since(std::chrono::steady_clock::time_point t0) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-}
+using namespace optipfair;
+using bench::seconds_since;
+namespace fs = std::filesystem;
 
 int main(int argc, char** argv) {
   CLI::App app{"optipfair bias benchmark"};
@@ -46,11 +45,7 @@ int main(int argc, char** argv) {
   if (const char* env = std::getenv("OPTIPFAIR_SHARED"); env && *env) shared = env;
   omp_set_num_threads(threads);
   try {
-    const fs::path dir = fs::path(cache_dir) / ("llama-3.2-1b-bf16" + (layers ? "-L" + std::to_string(layers) : std::string()));
-    if (!fs::exists(dir / "config.json")) {
-      std::printf("writing synthetic model to %s\n", dir.string().c_str());
-      save_hf_model(make_synthetic_model("llama-3.2-1b", DType::BF16, 1, layers), dir);
-    }
+    const fs::path dir = bench::synthetic_model_dir(cache_dir, "llama-3.2-1b", "bf16", layers);
     auto t0 = std::chrono::steady_clock::now();
     const Model model = load_model(dir.string());
     const auto tokenizer = load_tokenizer(fs::path(shared) / "tokenizers/llama3/tokenizer.json");

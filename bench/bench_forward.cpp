@@ -6,7 +6,6 @@
 // With --preset, a synthetic model of that shape is written once (as a Hugging Face folder under
 // --cache-dir) and then loaded from disk, so the timing includes the memory-mapped path users get.
 #include <omp.h>
-#include <sys/resource.h>
 
 #include <chrono>
 #include <cstdio>
@@ -15,24 +14,16 @@
 
 #include <CLI/CLI.hpp>
 
-#include "io/model_formats.h"
+#include "bench_support.h"
 #include "kernels/matmul.h"
 #include "model/forward.h"
 #include "model/model.h"
 #include "model/synthetic.h"
 
 using namespace optipfair;
+using bench::peak_rss_mib;
+using bench::seconds_since;
 namespace fs = std::filesystem;
-
-static double seconds_since(std::chrono::steady_clock::time_point t0) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-}
-
-static double peak_rss_mib() {
-  rusage ru{};
-  getrusage(RUSAGE_SELF, &ru);
-  return static_cast<double>(ru.ru_maxrss) / 1024.0;
-}
 
 int main(int argc, char** argv) {
   CLI::App app{"optipfair forward-pass benchmark"};
@@ -55,14 +46,7 @@ int main(int argc, char** argv) {
   matmul_set_exact(exact);
 
   if (model_path.empty()) {
-    const DType dt = dtype_from_name(dtype_name_arg);
-    const fs::path dir = fs::path(cache_dir) / (preset + "-" + dtype_name_arg + (layers ? "-L" + std::to_string(layers) : ""));
-    if (!fs::exists(dir / "config.json")) {
-      std::fprintf(stderr, "writing synthetic %s to %s ...\n", preset.c_str(), dir.c_str());
-      fs::create_directories(dir.parent_path());
-      save_hf_model(make_synthetic_model(preset, dt, 1, layers), dir);
-    }
-    model_path = dir.string();
+    model_path = bench::synthetic_model_dir(cache_dir, preset, dtype_name_arg, layers).string();
   }
 
   auto t0 = std::chrono::steady_clock::now();

@@ -17,6 +17,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "bench_support.h"
 #include "io/model_formats.h"
 #include "model/model.h"
 #include "model/synthetic.h"
@@ -24,17 +25,9 @@
 #include "prune/save_pruned.h"
 
 using namespace optipfair;
+using bench::peak_rss_mib;
+using bench::seconds_since;
 namespace fs = std::filesystem;
-
-static double seconds_since(std::chrono::steady_clock::time_point t0) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-}
-
-static double peak_rss_mib() {
-  rusage ru{};
-  getrusage(RUSAGE_SELF, &ru);
-  return static_cast<double>(ru.ru_maxrss) / 1024.0;
-}
 
 static uint64_t size_on_disk(const fs::path& p) {
   if (fs::is_regular_file(p)) return fs::file_size(p);
@@ -65,24 +58,7 @@ int main(int argc, char** argv) {
   omp_set_num_threads(threads);
 
   if (model_path.empty()) {
-    const fs::path dir = fs::path(cache_dir) / (preset + "-" + dtype_arg + (layers ? "-L" + std::to_string(layers) : ""));
-    if (!fs::exists(dir / "config.json")) {
-      std::fprintf(stderr, "writing synthetic %s (%s) to %s once...\n", preset.c_str(), dtype_arg.c_str(), dir.c_str());
-      // In a child process, so that building the model in memory does not count in our peak RSS.
-      const pid_t pid = fork();
-      if (pid == 0) {
-        const Model m = make_synthetic_model(preset, dtype_from_name(dtype_arg), 1, layers);
-        save_hf_model(m, dir);
-        _exit(0);
-      }
-      int status = 0;
-      waitpid(pid, &status, 0);
-      if (pid < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-        std::fprintf(stderr, "could not write the synthetic model\n");
-        return 1;
-      }
-    }
-    model_path = dir.string();
+    model_path = bench::synthetic_model_dir(cache_dir, preset, dtype_arg, layers).string();
   }
   const OutputFormat fmt = output_format_from_name(format);
   const fs::path out = fs::path(out_dir) / (fmt == OutputFormat::Gguf ? "pruned.gguf" : "pruned");

@@ -17,8 +17,8 @@ const char* dtype_name(DType t) {
 }
 
 DType dtype_from_name(std::string_view name) {
-  if (name == "F32" || name == "float32" || name == "fp32") return DType::F32;
-  if (name == "F16" || name == "float16" || name == "fp16") return DType::F16;
+  if (name == "F32" || name == "float32" || name == "fp32" || name == "f32") return DType::F32;
+  if (name == "F16" || name == "float16" || name == "fp16" || name == "f16") return DType::F16;
   if (name == "BF16" || name == "bfloat16" || name == "bf16") return DType::BF16;
   if (name == "Q8_0" || name == "q8_0") return DType::Q8_0;
   throw Error("unsupported tensor type '" + std::string(name) +
