@@ -24,14 +24,18 @@ const char* fairness_method_name(FairnessMethod method) {
   return method == FairnessMethod::Hybrid ? "hybrid" : "bias";
 }
 
-FairnessPruner::FairnessPruner(const Model& model, const Tokenizer& tokenizer, const std::vector<PromptPair>& pairs,
-                               bool fast)
-    : model_(&model) {
+void check_fairness_pairs(const std::vector<PromptPair>& pairs) {
   if (pairs.empty()) throw Error("fairness pruning needs at least one prompt pair");
   for (size_t i = 0; i < pairs.size(); ++i)
     if (pairs[i].prompt1 == pairs[i].prompt2)
       throw Error("prompt pair " + std::to_string(i + 1) + " has two identical prompts ('" + pairs[i].prompt1 +
                   "'), so it cannot show any bias");
+}
+
+FairnessPruner::FairnessPruner(const Model& model, const Tokenizer& tokenizer, const std::vector<PromptPair>& pairs,
+                               bool fast)
+    : model_(&model) {
+  check_fairness_pairs(pairs);
   bias_ = neuron_bias_scores(model, tokenizer, pairs, fast);
   compute_importance();
 }

@@ -44,13 +44,18 @@ struct FairnessPruneResult {
   int64_t parameters_after = 0;
 };
 
+// Throws Error for an empty pair list or a pair whose two prompts are the same text (it carries no
+// signal).
+void check_fairness_pairs(const std::vector<PromptPair>& pairs);
+
 class FairnessPruner {
  public:
-  // Measures the bias scores on `pairs` and the MAW importance of every layer. Throws Error for an
-  // empty pair list or a pair whose two prompts are the same text (it carries no signal).
+  // Measures the bias scores on `pairs` (checked with check_fairness_pairs) and the MAW importance
+  // of every layer.
   FairnessPruner(const Model& model, const Tokenizer& tokenizer, const std::vector<PromptPair>& pairs,
                  bool fast = false);
-  // From scores measured elsewhere (one vector per layer, as wide as the layer).
+  // From scores measured elsewhere (one vector per layer, as wide as the layer), e.g. the
+  // neuron_scores of an analyze_bias run, so one pass over the pairs serves both.
   FairnessPruner(const Model& model, NeuronBiasScores scores);
 
   const NeuronBiasScores& bias_scores() const { return bias_; }

@@ -5,11 +5,11 @@
 #include <fstream>
 #include <iostream>
 
+#include "cli/cli_values.h"
 #include "cli/commands.h"
 #include "eval/eval_report.h"
 #include "eval/eval_tasks.h"
 #include "model/model.h"
-#include "model/param_count.h"
 #include "tokenizer/tokenizer.h"
 #include "util/error.h"
 
@@ -24,28 +24,12 @@ struct EvalFlags {
   std::string data_dir;
 };
 
-std::vector<std::string> split_commas(const std::string& s) {
-  std::vector<std::string> out;
-  size_t pos = 0;
-  while (pos <= s.size()) {
-    const size_t c = s.find(',', pos);
-    std::string part = s.substr(pos, c == std::string::npos ? std::string::npos : c - pos);
-    if (!part.empty()) out.push_back(part);
-    if (c == std::string::npos) break;
-    pos = c + 1;
-  }
-  return out;
-}
-
 EvalRun evaluate(const std::string& path, const EvalOptions& options) {
   const auto start = std::chrono::steady_clock::now();
   const Model model = load_model(path);
   const std::unique_ptr<Tokenizer> tokenizer = load_tokenizer(model.source);
-  EvalRun run;
-  run.model_path = path;
-  run.num_parameters = count_parameters(model).total();
-  run.results = run_eval_tasks(model, *tokenizer, options);
-  run.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  EvalRun run = run_eval(model, *tokenizer, path, options);
+  run.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();  // loading included
   return run;
 }
 

@@ -15,9 +15,12 @@
 #include "bias/fairness_pruner.h"
 #include "bias/prompt_pairs.h"
 #include "cli/commands.h"
+#include "cli/cli_values.h"
 #include "cli/pair_options.h"
+#include "eval/eval_report.h"
+#include "eval/eval_tasks.h"
+#include "eval/text_perplexity.h"
 #include "generate/text_generation.h"
-#include "model/forward.h"
 #include "prune/save_pruned.h"
 #include "report/html_report.h"
 #include "util/error.h"
@@ -30,6 +33,9 @@ struct FairCliOptions {
   PairOptions sources;
   std::string eval_pairs_file;
   std::string perplexity_file;
+  std::string eval_tasks;
+  EvalOptions eval;
+  std::string data_dir;
   double percentage = -1;
   std::string layer_config;
   std::string method = "hybrid";
@@ -75,50 +81,6 @@ BiasAnalysis analyze(const Model& m, const Tokenizer& t, const std::vector<Promp
 
 double change_percent(double before, double after) { return before != 0 ? (after - before) / before * 100 : 0; }
 
-// Mean next-token loss and perplexity over the texts of `file` (stories split at <|endoftext|> or blank lines).
-nlohmann::ordered_json perplexity_of(const Model& m, const Tokenizer& t, const std::string& file) {
-  std::ifstream in(file);
-  if (!in) throw Error("cannot read " + file);
-  std::stringstream buf;
-  buf << in.rdbuf();
-  std::string text = buf.str();
-  std::vector<std::string> docs;
-  size_t start = 0;
-  const std::string sep = "<|endoftext|>";
-  while (start < text.size()) {
-    size_t end = text.find(sep, start);
-    if (end == std::string::npos) end = text.size();
-    std::string d = text.substr(start, end - start);
-    const size_t a = d.find_first_not_of(" \n\r\t"), b = d.find_last_not_of(" \n\r\t");
-    if (a != std::string::npos) docs.push_back(d.substr(a, b - a + 1));
-    start = end + sep.size();
-  }
-  double nll = 0;
-  int64_t n = 0;
-  const int64_t vocab = m.config.vocab_size;
-  for (const std::string& d : docs) {
-    std::vector<int32_t> ids = prompt_encode(t, d);
-    if (static_cast<int64_t>(ids.size()) > m.config.max_position_embeddings) ids.resize(m.config.max_position_embeddings);
-    if (ids.size() < 2) continue;
-    const std::vector<float> logits = forward_tokens(m, ids);
-    for (size_t i = 0; i + 1 < ids.size(); ++i) {
-      const float* row = logits.data() + i * vocab;
-      const float mx = *std::max_element(row, row + vocab);
-      double z = 0;
-      for (int64_t v = 0; v < vocab; ++v) z += std::exp(static_cast<double>(row[v] - mx));
-      nll += std::log(z) + mx - row[ids[i + 1]];
-      ++n;
-    }
-  }
-  if (n == 0) throw Error(file + " holds no text to measure perplexity on");
-  nlohmann::ordered_json j;
-  j["documents"] = docs.size();
-  j["tokens_predicted"] = n;
-  j["mean_loss"] = nll / static_cast<double>(n);
-  j["perplexity"] = std::exp(nll / static_cast<double>(n));
-  return j;
-}
-
 void write_json(const std::filesystem::path& path, const nlohmann::ordered_json& j) {
   std::ofstream out(path);
   out << j.dump(2) << "\n";
@@ -143,15 +105,26 @@ void run_fair_prune(const FairCliOptions& o) {
     if (eval_pairs.empty()) throw Error(o.eval_pairs_file + " holds no prompt pairs");
   }
 
+  if (!o.perplexity_file.empty() && !std::filesystem::is_regular_file(o.perplexity_file))
+    throw Error("cannot read the perplexity text " + o.perplexity_file);
+  EvalOptions eval_options = o.eval;
+  if (!o.eval_tasks.empty()) {
+    eval_options.tasks = resolve_eval_tasks(split_commas(o.eval_tasks));  // an unknown name fails now
+    eval_options.data_dir = o.data_dir.empty() ? default_eval_data_dir() : std::filesystem::path(o.data_dir);
+    eval_options.progress = !o.common.quiet;
+  }
+
   const std::string model_path = resolve_model_path(o.common);
   const Model model = load_model(model_path);
   const std::unique_ptr<Tokenizer> tokenizer = load_tokenizer(model_path);
   const auto t0 = std::chrono::steady_clock::now();
-  const FairnessPruner pruner(model, *tokenizer, pairs, o.fast);
-  pruner.validate(plan);  // fail before any further work
+  // One pass over the pairs gives both the "before" figures and the neuron scores.
+  check_fairness_pairs(pairs);
+  const BiasAnalysis before = analyze(model, *tokenizer, pairs, o.fast);
+  const FairnessPruner pruner(model, before.neuron_scores);
+  pruner.validate(plan);
   const FairnessPruneResult r = pruner.prune(plan);
 
-  const BiasAnalysis before = analyze(model, *tokenizer, pairs, o.fast);
   const BiasAnalysis after = analyze(r.model, *tokenizer, pairs, o.fast);
   const BiasSummary sb = summarize(before), sa = summarize(after);
 
@@ -182,21 +155,25 @@ void run_fair_prune(const FairCliOptions& o) {
                      {"mean_difference_after", ea.overall}, {"change_percent", change_percent(eb.overall, ea.overall)}};
   }
   if (!o.perplexity_file.empty()) {
-    const auto pb = perplexity_of(model, *tokenizer, o.perplexity_file);
-    const auto pa = perplexity_of(r.model, *tokenizer, o.perplexity_file);
-    j["perplexity"] = {{"file", o.perplexity_file}, {"before", pb}, {"after", pa},
-                       {"change_percent", change_percent(pb["perplexity"].get<double>(), pa["perplexity"].get<double>())}};
+    const TextPerplexity pb = text_file_perplexity(model, *tokenizer, o.perplexity_file);
+    const TextPerplexity pa = text_file_perplexity(r.model, *tokenizer, o.perplexity_file);
+    j["perplexity"] = {{"file", o.perplexity_file},
+                       {"before", text_perplexity_json(pb)},
+                       {"after", text_perplexity_json(pa)},
+                       {"change_percent", change_percent(pb.token_perplexity, pa.token_perplexity)}};
+  }
+  std::string eval_table;
+  if (!eval_options.tasks.empty()) {
+    const EvalRun eb = run_eval(model, *tokenizer, model_path, eval_options);
+    const EvalRun ea = run_eval(r.model, *tokenizer, "pruned", eval_options);
+    j["eval_tasks"] = {{"original", eval_run_json(eb, eval_options)},
+                       {"pruned", eval_run_json(ea, eval_options)},
+                       {"comparison", eval_compare_json(eb, ea)}};
+    eval_table = eval_compare_table(eb, ea);
   }
   nlohmann::ordered_json continuations = nlohmann::ordered_json::array();
   if (!o.no_generate) {
-    // The notebook's settings: beam search with 5 beams, no repeated bigram, stop early, 50 tokens in all.
-    GenerationConfig g = generation_config_for_model(model, *tokenizer);
-    g.num_beams = 5;
-    g.no_repeat_ngram_size = 2;
-    g.early_stopping = EarlyStopping::True;
-    g.max_length = 50;
-    g.max_new_tokens = -1;
-    g.do_sample = false;
+    const GenerationConfig g = notebook_beam_config(model, *tokenizer);
     std::vector<std::string> prompts;
     for (const PromptPair& p : pairs) prompts.insert(prompts.end(), {p.prompt1, p.prompt2});
     const auto gb = generate_text(model, *tokenizer, prompts, g);
@@ -225,6 +202,10 @@ void run_fair_prune(const FairCliOptions& o) {
                        std::to_string(r.parameters_before));
   if (j.contains("held_out")) report.add_table(nlohmann::json(j["held_out"]), "held-out pairs");
   if (j.contains("perplexity")) report.add_json("perplexity", j["perplexity"]);
+  if (!eval_table.empty()) {
+    report.add_section("Evaluation tasks");
+    report.add_preformatted(eval_table);
+  }
   report.add_section("Per pair");
   report.add_table(nlohmann::json(per_pair));
   report.add_section("Per layer");
@@ -267,6 +248,7 @@ void run_fair_prune(const FairCliOptions& o) {
   if (j.contains("perplexity"))
     std::printf("perplexity: %.4f -> %.4f (%+.2f %%)\n", j["perplexity"]["before"]["perplexity"].get<double>(),
                 j["perplexity"]["after"]["perplexity"].get<double>(), j["perplexity"]["change_percent"].get<double>());
+  if (!eval_table.empty()) std::printf("\n%s", eval_table.c_str());
   for (const auto& c : continuations)
     std::printf("\n%s\n  before: %s\n  after:  %s\n", c["prompt"].get<std::string>().c_str(),
                 c["before"].get<std::string>().c_str(), c["after"].get<std::string>().c_str());
@@ -287,6 +269,10 @@ void add_fair_prune_command(CLI::App& app) {
   cmd->add_option("--expansion-divisor", o->divisor, "round each new width to a multiple of 32, 64, 128 or 256");
   cmd->add_option("--eval-pairs", o->eval_pairs_file, "held-out JSONL/CSV pairs to measure the bias change on");
   cmd->add_option("--perplexity-text", o->perplexity_file, "text file (stories split at <|endoftext|>) to measure perplexity on before and after");
+  cmd->add_option("--eval-tasks", o->eval_tasks, "evaluation tasks to run before and after (as `optipfair eval --tasks`), e.g. boolq,lambada_openai");
+  cmd->add_option("--eval-limit", o->eval.limit, "evaluate only the first N items of each task")->check(CLI::NonNegativeNumber);
+  cmd->add_option("--eval-num-fewshot", o->eval.num_fewshot, "few-shot examples for the evaluation tasks")->check(CLI::NonNegativeNumber);
+  cmd->add_option("--data-dir", o->data_dir, "folder holding the evaluation data sets (default: $OPTIPFAIR_SHARED/data)");
   cmd->add_option("--output-dir", o->output_dir, "folder for fair_prune.json, plots and report.html")->capture_default_str();
   cmd->add_option("--output-path", o->output_path, "save the pruned model here");
   cmd->add_option("--format", o->format, "hf or gguf")->capture_default_str();

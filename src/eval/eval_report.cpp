@@ -1,10 +1,24 @@
 #include "eval/eval_report.h"
 
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <map>
 
+#include "model/param_count.h"
+
 namespace optipfair {
+
+EvalRun run_eval(const Model& model, const Tokenizer& tokenizer, const std::string& model_path,
+                 const EvalOptions& options) {
+  const auto start = std::chrono::steady_clock::now();
+  EvalRun run;
+  run.model_path = model_path;
+  run.num_parameters = count_parameters(model).total();
+  run.results = run_eval_tasks(model, tokenizer, options);
+  run.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return run;
+}
 
 namespace {
 

@@ -17,6 +17,10 @@ struct EvalRun {
   std::vector<TaskResult> results;
 };
 
+// Runs the tasks on a model in memory and times them; model_path names it in the output.
+EvalRun run_eval(const Model& model, const Tokenizer& tokenizer, const std::string& model_path,
+                 const EvalOptions& options);
+
 // {"results": {task: {"alias", "<metric>,none", "<metric>_stderr,none", ...}}, "higher_is_better",
 // "n-samples", "config": {model, model_num_parameters, ...}, "total_evaluation_time_seconds"}.
 // Values that are not available (NaN) are written as "N/A", as lm-eval writes them.

@@ -40,6 +40,17 @@ GenerationConfig generation_config_for_model(const Model& model, const Tokenizer
   return c;
 }
 
+GenerationConfig notebook_beam_config(const Model& model, const Tokenizer& tokenizer) {
+  GenerationConfig g = generation_config_for_model(model, tokenizer);
+  g.num_beams = 5;
+  g.no_repeat_ngram_size = 2;
+  g.early_stopping = EarlyStopping::True;
+  g.max_length = 50;
+  g.max_new_tokens = -1;
+  g.do_sample = false;
+  return g;
+}
+
 std::vector<int32_t> prompt_encode(const Tokenizer& tokenizer, std::string_view prompt) {
   if (prompt.empty()) throw Error("the prompt is empty; give some text to continue");
   return tokenizer.encode(prompt);

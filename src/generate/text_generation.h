@@ -17,6 +17,10 @@ namespace optipfair {
 // EOS from there, else from the model's config, else from the tokenizer.
 GenerationConfig generation_config_for_model(const Model& model, const Tokenizer& tokenizer);
 
+// The seed notebook's settings for before/after continuations (fair-prune): the model's config,
+// then beam search with 5 beams, no repeated bigram, early stopping, 50 tokens in all (prompt included).
+GenerationConfig notebook_beam_config(const Model& model, const Tokenizer& tokenizer);
+
 // The prompt's ids as transformers' tokenizer(prompt) gives them (BOS added when the tokenizer
 // adds one). Throws Error for an empty prompt.
 std::vector<int32_t> prompt_encode(const Tokenizer& tokenizer, std::string_view prompt);

@@ -8,6 +8,7 @@
 #include <atomic>
 #include <cmath>
 
+#include "kernels/attention.h"
 #include "kernels/elementwise.h"
 #include "kernels/matmul.h"
 #include "model/rope.h"
@@ -148,31 +149,29 @@ std::vector<float> forward(const Model& model, std::span<const SequenceInput> ba
       }
     }
 
-    // Causal attention: row at position p sees positions [max(0, p - window + 1), p].
+    // Causal attention: row at position p sees positions [max(0, p - window + 1), p]. The query
+    // heads of one KV head over a block of positions go together, so they share each key tile.
+    constexpr int64_t kBlock = 16;
     for (size_t s = 0; s < spans.size(); ++s) {
       KVCache& cache = *batch[s].cache;
       const SeqSpan sp = spans[s];
-#pragma omp parallel for collapse(2) schedule(dynamic, 1)
-      for (int64_t i = 0; i < sp.rows; ++i) {
-        for (int64_t h = 0; h < n_heads; ++h) {
-          const int64_t r = sp.first_row + i, pos = sp.start_pos + i;
-          const int64_t kvh = h / group;
-          const int64_t first = c.sliding_window > 0 ? std::max<int64_t>(0, pos - c.sliding_window + 1) : 0;
-          const float* qh = &q[r * q_dim + h * hd];
-          std::vector<float> scores(static_cast<size_t>(pos - first + 1));
-          for (int64_t t = first; t <= pos; ++t) {
-            const float* kt = cache.k(layer, t) + kvh * hd;
-            float dot = 0.0f;
-            for (int64_t d = 0; d < hd; ++d) dot += qh[d] * kt[d];
-            scores[static_cast<size_t>(t - first)] = dot * attn_scale;
-          }
-          softmax_inplace(scores.data(), static_cast<int64_t>(scores.size()));
-          float* out = &att[r * q_dim + h * hd];
-          std::fill_n(out, hd, 0.0f);
-          for (int64_t t = first; t <= pos; ++t) {
-            const float* vt = cache.v(layer, t) + kvh * hd;
-            const float p = scores[static_cast<size_t>(t - first)];
-            for (int64_t d = 0; d < hd; ++d) out[d] += p * vt[d];
+      const int64_t blocks = (sp.rows + kBlock - 1) / kBlock;
+#pragma omp parallel
+      {
+        AttentionScratch scratch;
+        std::vector<AttentionRow> rows;
+#pragma omp for collapse(2) schedule(dynamic, 1)
+        for (int64_t blk = 0; blk < blocks; ++blk) {
+          for (int64_t g = 0; g < n_kv; ++g) {
+            rows.clear();
+            for (int64_t i = blk * kBlock; i < std::min(sp.rows, (blk + 1) * kBlock); ++i) {
+              const int64_t r = sp.first_row + i, pos = sp.start_pos + i;
+              const int64_t first = c.sliding_window > 0 ? std::max<int64_t>(0, pos - c.sliding_window + 1) : 0;
+              for (int64_t h = g * group; h < (g + 1) * group; ++h)
+                rows.push_back({&q[r * q_dim + h * hd], &att[r * q_dim + h * hd], first, pos - first + 1});
+            }
+            attention_rows(rows, cache.k(layer, 0) + g * hd, cache.v(layer, 0) + g * hd, kv_dim, hd, attn_scale,
+                           scratch);
           }
         }
       }

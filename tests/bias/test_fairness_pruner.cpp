@@ -59,10 +59,13 @@ void expect_scores(const FairnessPruner& pruner, const json& ref) {
     double sum = 0;
     for (float v : s) sum += v;
     EXPECT_NEAR(sum, r["sum_f64"].get<double>(), 1e-5 * std::fabs(r["sum_f64"].get<double>())) << "layer " << l;
-    for (size_t i = 0; i < 8; ++i) EXPECT_NEAR(s[i], r["first8"][i].get<double>(), 1e-6) << "layer " << l;
+    // float32 activations through five layers, summed in another order than torch's: a few ulps.
+    auto tol = [](double ref_value) { return 1e-6 + 2e-6 * std::fabs(ref_value); };
+    for (size_t i = 0; i < 8; ++i)
+      EXPECT_NEAR(s[i], r["first8"][i].get<double>(), tol(r["first8"][i].get<double>())) << "layer " << l;
     EXPECT_EQ(static_cast<int64_t>(std::max_element(s.begin(), s.end()) - s.begin()), r["argmax"].get<int64_t>());
-    EXPECT_NEAR(*std::max_element(s.begin(), s.end()), r["max"].get<double>(), 1e-6);
-    EXPECT_NEAR(*std::min_element(s.begin(), s.end()), r["min"].get<double>(), 1e-6);
+    EXPECT_NEAR(*std::max_element(s.begin(), s.end()), r["max"].get<double>(), tol(r["max"].get<double>()));
+    EXPECT_NEAR(*std::min_element(s.begin(), s.end()), r["min"].get<double>(), tol(r["min"].get<double>()));
   }
 }
 

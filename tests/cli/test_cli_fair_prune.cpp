@@ -30,12 +30,71 @@ TEST(CliFairPrune, ReportsBeforeAfterAndSavesAReproducibleModel) {
   std::ifstream in(dir / "report" / "fair_prune.json");
   ASSERT_TRUE(in) << "fair_prune.json missing";
   const json j = json::parse(in);
-  EXPECT_FALSE(j.empty());
+  // 5 layers x 17 neurons x 3 matrices x 64 wide.
+  EXPECT_EQ(j["parameters_removed"], 5 * 17 * 3 * 64);
+  EXPECT_EQ(j["parameters_before"], 260032);
+  EXPECT_EQ(j["per_layer_before"].size(), 5u);
+  // The "before" figures and the scores are those `optipfair bias` measures on the same pairs.
+  ASSERT_EQ(test::run_command(test::cli_path() + " bias --quiet --json --plots none --no-report --model-path '" +
+                                  stories() + "'" + kPairs + " --output-dir '" + (dir / "bias").string() + "'",
+                              &out),
+            0)
+      << out;
+  EXPECT_DOUBLE_EQ(j["mean_difference_before"].get<double>(), json::parse(out)["all_pairs"]["mean_difference"].get<double>());
+  std::ifstream scores_fair(dir / "report" / "neuron_bias_scores.json"), scores_bias(dir / "bias" / "neuron_bias_scores.json");
+  ASSERT_TRUE(scores_fair && scores_bias);
+  EXPECT_EQ(json::parse(scores_fair), json::parse(scores_bias));
+  EXPECT_LT(j["mean_difference_after"].get<double>(), j["mean_difference_before"].get<double>());
   // The saved model loads and has 10 % fewer neurons per layer: 172 - floor(17.2) = 155.
   ASSERT_EQ(test::run_command(test::cli_path() + " analyze --json --model-path '" + (dir / "pruned").string() + "'", &out), 0)
       << out;
   EXPECT_EQ(json::parse(out)["intermediate_size"], 155);
   EXPECT_TRUE(std::filesystem::exists(dir / "pruned" / "fair_prune.json"));
+}
+
+// --eval-tasks scores the model in memory before and after; the figures must be those
+// `optipfair eval` gives for the original file and for the saved pruned model.
+TEST(CliFairPrune, EvalTasksAndPerplexityBeforeAndAfter) {
+  OPTIPFAIR_REQUIRE_SHARED(test::shared_path("models/stories260K-hf"));
+  const auto text = test::shared_path("data/tinystories-sample/tinystories_sample.txt");
+  OPTIPFAIR_REQUIRE_SHARED(text);
+  OPTIPFAIR_REQUIRE_SHARED(test::shared_path("data/boolq"));
+  test::ScratchDir dir;
+  std::string out;
+  const std::string eval_flags = " --limit 6 --data-dir '" + test::shared_path("data").string() + "'";
+  const std::string cmd = test::cli_path() + " fair-prune --quiet --json --model-path '" + stories() + "'" + kPairs +
+                          " --pruning-percentage 20 --no-generate --output-dir '" + (dir / "report").string() +
+                          "' --output-path '" + (dir / "pruned").string() + "' --perplexity-text '" + text.string() +
+                          "' --eval-tasks boolq,crows_pairs --eval-limit 6 --data-dir '" +
+                          test::shared_path("data").string() + "'";
+  ASSERT_EQ(test::run_command(cmd, &out), 0) << out;
+  const json j = json::parse(out);
+  ASSERT_TRUE(j.contains("eval_tasks")) << out;
+  const json& p = j["perplexity"];
+  EXPECT_EQ(p["before"]["documents"], 5);
+  EXPECT_GT(p["after"]["perplexity"].get<double>(), p["before"]["perplexity"].get<double>());
+  EXPECT_GT(p["before"]["perplexity"].get<double>(), 1.0);
+
+  auto eval = [&](const std::string& model) {
+    std::string o;
+    EXPECT_EQ(test::run_command(test::cli_path() + " eval --quiet --json --tasks boolq,crows_pairs --model-path '" +
+                                    model + "'" + eval_flags,
+                                &o),
+              0)
+        << o;
+    return json::parse(o)["results"];
+  };
+  const json original = eval(stories()), pruned = eval((dir / "pruned").string());
+  const json& mine = j["eval_tasks"];
+  for (const char* task : {"boolq", "crows_pairs_english", "crows_pairs_english_gender"}) {
+    SCOPED_TRACE(task);
+    for (const auto& [key, value] : original[task].items()) {
+      if (!value.is_number()) continue;
+      EXPECT_NEAR(mine["original"]["results"][task][key].get<double>(), value.get<double>(), 1e-9) << key;
+      EXPECT_NEAR(mine["pruned"]["results"][task][key].get<double>(), pruned[task][key].get<double>(), 1e-9) << key;
+    }
+  }
+  EXPECT_TRUE(mine["comparison"].contains("boolq"));
 }
 
 TEST(CliFairPrune, RefusalsAreOneSentenceAndExitOne) {
@@ -50,6 +109,11 @@ TEST(CliFairPrune, RefusalsAreOneSentenceAndExitOne) {
   EXPECT_NE(out.find("optipfair: error:"), std::string::npos) << out;
   EXPECT_EQ(test::run_command(base + " --pair 'She is a nurse.' 'She is a nurse.'", &out), 1) << out;
   EXPECT_NE(out.find("optipfair: error:"), std::string::npos) << out;
+  EXPECT_EQ(test::run_command(base + kPairs + " --eval-tasks boolq,nosuchtask", &out), 1) << out;
+  EXPECT_NE(out.find("known tasks"), std::string::npos) << out;
+  EXPECT_EQ(test::run_command(base + kPairs + " --perplexity-text '" + (dir / "missing.txt").string() + "'", &out), 1)
+      << out;
+  EXPECT_NE(out.find("missing.txt"), std::string::npos) << out;
 }
 
 }  // namespace

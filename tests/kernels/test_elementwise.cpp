@@ -55,6 +55,25 @@ TEST(Softmax, MatchesDoubleReferenceAndSumsToOne) {
   }
 }
 
+TEST(Softmax, WideRangeMatchesDoubleReference) {
+  // Spread far enough that many terms fall below float's normal range (returned as 0).
+  for (int64_t n : {3, 17, 1000}) {
+    std::vector<float> a = random_vec(n, 11, 40.0f), b = a;
+    softmax_inplace(a.data(), n);
+    softmax_naive(b.data(), n);
+    // x - max is rounded to float first: its error grows with |x - max| = |ln of the result|.
+    for (int64_t i = 0; i < n; ++i)
+      ASSERT_NEAR(a[i], b[i], b[i] > 0 ? 4e-7 * (1 + std::fabs(std::log(b[i]))) * b[i] + 1e-37 : 0.0) << i;
+  }
+  // Every exponent the float range holds, one per softmax of {0, x}: e^x / (1 + e^x).
+  for (float x = -87.0f; x <= 0.0f; x += 0.37f) {
+    float v[2] = {0.0f, x};
+    softmax_inplace(v, 2);
+    const double e = std::exp(static_cast<double>(x));
+    ASSERT_NEAR(v[1], e / (1 + e), 4e-7 * e / (1 + e)) << x;
+  }
+}
+
 TEST(Softmax, StableForLargeInputsAndMasks) {
   const float inf = std::numeric_limits<float>::infinity();
   std::vector<float> x = {1000.0f, 999.0f, -inf};

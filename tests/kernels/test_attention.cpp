@@ -1,0 +1,72 @@
+// The fast attention kernel against its in-order double oracle: head sizes that do and do not fill
+// vector registers, strided rows as the KV cache lays them out, rows with different (causal,
+// sliding-window) ranges in one call, and runs longer than one key tile.
+#include "kernels/attention.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <random>
+#include <vector>
+
+using namespace optipfair;
+
+namespace {
+
+TEST(AttentionRows, MatchesDoubleOracle) {
+  std::mt19937 rng(7);
+  std::normal_distribution<float> normal(0.0f, 1.0f);
+  AttentionScratch scratch;  // reused across calls of different sizes, as the forward pass does
+  for (int64_t hd : {1, 8, 13, 64, 128}) {
+    for (int64_t n : {1, 2, 31, 64, 65, 700}) {
+      const int64_t stride = hd * 3 + 5;  // rows of a wider cache (several kv heads)
+      std::vector<float> k(n * stride), v(n * stride);
+      for (float& x : k) x = normal(rng);
+      for (float& x : v) x = normal(rng);
+      // Causal rows ending at different positions, and one sliding-window row not starting at 0.
+      std::vector<std::vector<float>> qs, outs;
+      std::vector<AttentionRow> rows;
+      std::vector<std::pair<int64_t, int64_t>> ranges = {{0, n}, {0, (n + 1) / 2}, {n / 3, n - n / 3}, {n - 1, 1}};
+      for (size_t j = 0; j < ranges.size(); ++j) {
+        qs.emplace_back(hd);
+        for (float& x : qs.back()) x = 2.0f * normal(rng);
+        outs.emplace_back(hd, -1.0f);
+      }
+      for (size_t j = 0; j < ranges.size(); ++j) rows.push_back({qs[j].data(), outs[j].data(), ranges[j].first, ranges[j].second});
+      const float scale = 1.0f / std::sqrt(static_cast<float>(hd));
+      attention_rows(rows, k.data() + 2, v.data() + 2, stride, hd, scale, scratch);
+      for (size_t j = 0; j < ranges.size(); ++j) {
+        std::vector<float> ref(hd);
+        const int64_t first = ranges[j].first;
+        attention_head_naive(ref.data(), qs[j].data(), k.data() + 2 + first * stride, v.data() + 2 + first * stride,
+                             ranges[j].second, stride, hd, scale);
+        for (int64_t d = 0; d < hd; ++d)
+          ASSERT_NEAR(outs[j][d], ref[d], 2e-5) << "hd " << hd << " n " << n << " row " << j << " d " << d;
+      }
+    }
+  }
+}
+
+TEST(AttentionRows, OnePositionReturnsItsValue) {
+  const std::vector<float> q = {1, 2, 3}, k = {4, 5, 6}, v = {0.5f, -1.5f, 7};
+  std::vector<float> out(3);
+  AttentionScratch scratch;
+  const AttentionRow row{q.data(), out.data(), 0, 1};
+  attention_rows({&row, 1}, k.data(), v.data(), 3, 3, 0.5f, scratch);
+  EXPECT_EQ(out, v);
+}
+
+TEST(AttentionRows, PeakedScoresPickOneValue) {
+  // Key 1 matches the query far better than the others: its value dominates.
+  const int64_t hd = 4;
+  const std::vector<float> q = {10, 0, 0, 0};
+  const std::vector<float> k = {0, 1, 0, 0, 10, 0, 0, 0, -10, 0, 0, 0};
+  const std::vector<float> v = {1, 1, 1, 1, 2, 3, 4, 5, 9, 9, 9, 9};
+  std::vector<float> out(hd);
+  AttentionScratch scratch;
+  const AttentionRow row{q.data(), out.data(), 0, 3};
+  attention_rows({&row, 1}, k.data(), v.data(), hd, hd, 1.0f, scratch);
+  for (int64_t d = 0; d < hd; ++d) EXPECT_NEAR(out[d], v[4 + d], 1e-6);
+}
+
+}  // namespace
