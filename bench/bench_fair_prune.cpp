@@ -31,14 +31,6 @@ namespace {
 // The Python reference's figures (../shared/README.md), same steps, same shape, 2 threads.
 constexpr double kPythonSeconds = 25.6;
 
-BiasAnalysis analyze(const Model& m, const Tokenizer& t, const std::vector<PromptPair>& pairs, bool fast) {
-  BiasOptions o;
-  o.keep_plot_data = false;
-  o.progress = false;
-  o.fast = fast;
-  return analyze_bias(m, t, pairs, o);
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -73,7 +65,7 @@ int main(int argc, char** argv) {
 
     t0 = std::chrono::steady_clock::now();
     check_fairness_pairs(pairs);
-    const BiasAnalysis before = analyze(model, *tokenizer, pairs, fast);
+    const BiasAnalysis before = analyze_bias(model, *tokenizer, pairs, bias_metrics_options(fast));
     const double t_analyze = seconds_since(t0);
 
     t0 = std::chrono::steady_clock::now();
@@ -87,7 +79,7 @@ int main(int argc, char** argv) {
     const double t_prune = seconds_since(t0);
 
     t0 = std::chrono::steady_clock::now();
-    const BiasAnalysis after = analyze(r.model, *tokenizer, pairs, fast);
+    const BiasAnalysis after = analyze_bias(r.model, *tokenizer, pairs, bias_metrics_options(fast));
     const double t_reanalyze = seconds_since(t0);
 
     double t_generate = 0;

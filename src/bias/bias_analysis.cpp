@@ -228,6 +228,14 @@ BiasAnalysis analyze_bias(const Model& model, const Tokenizer& tokenizer, const 
   return out;
 }
 
+BiasOptions bias_metrics_options(bool fast) {
+  BiasOptions o;
+  o.keep_plot_data = false;
+  o.progress = false;
+  o.fast = fast;
+  return o;
+}
+
 NeuronBiasScores neuron_bias_scores(const Model& model, const Tokenizer& tokenizer, const std::vector<PromptPair>& pairs,
                                     bool fast) {
   BiasOptions o;

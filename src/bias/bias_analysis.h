@@ -89,6 +89,10 @@ struct BiasAnalysis {
 BiasAnalysis analyze_bias(const Model& model, const Tokenizer& tokenizer, const std::vector<PromptPair>& pairs,
                           const BiasOptions& options = {});
 
+// Options for metrics and neuron scores only: no token-level data kept for plots, no progress bar
+// (fair-prune's before/after measurements).
+BiasOptions bias_metrics_options(bool fast);
+
 // Per-layer neuron bias scores only (gate_proj and up_proj captured, nothing else), for fair-prune.
 NeuronBiasScores neuron_bias_scores(const Model& model, const Tokenizer& tokenizer,
                                     const std::vector<PromptPair>& pairs, bool fast = false);

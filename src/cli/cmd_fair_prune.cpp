@@ -72,11 +72,7 @@ BiasSummary summarize(const BiasAnalysis& a) {
 }
 
 BiasAnalysis analyze(const Model& m, const Tokenizer& t, const std::vector<PromptPair>& pairs, bool fast) {
-  BiasOptions o;
-  o.keep_plot_data = false;
-  o.progress = false;
-  o.fast = fast;
-  return analyze_bias(m, t, pairs, o);
+  return analyze_bias(m, t, pairs, bias_metrics_options(fast));
 }
 
 double change_percent(double before, double after) { return before != 0 ? (after - before) / before * 100 : 0; }

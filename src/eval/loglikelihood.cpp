@@ -7,6 +7,7 @@
 #include <span>
 
 #include "eval/eval_text.h"
+#include "kernels/elementwise.h"
 #include "model/forward.h"
 #include "util/error.h"
 #include "util/progress.h"
@@ -18,22 +19,10 @@ namespace {
 // log softmax(row)[target] and whether target is the first argmax (torch.argmax's tie rule).
 // Float exponentials, as lm-eval's float32 log_softmax; partial sums keep the total accurate.
 void score_row(const float* row, int64_t V, int32_t target, double* logprob, bool* greedy) {
-  float best = row[0];
+  const float best = max_value(row, V);
   int64_t best_i = 0;
-  for (int64_t i = 1; i < V; ++i)
-    if (row[i] > best) {
-      best = row[i];
-      best_i = i;
-    }
-  double sum = 0;
-  constexpr int64_t kBlock = 256;
-  for (int64_t b = 0; b < V; b += kBlock) {
-    float part = 0;
-    const int64_t e = std::min(V, b + kBlock);
-    for (int64_t i = b; i < e; ++i) part += std::exp(row[i] - best);
-    sum += part;
-  }
-  *logprob = static_cast<double>(row[target] - best) - std::log(sum);
+  while (best_i < V - 1 && !(row[best_i] == best)) ++best_i;
+  *logprob = static_cast<double>(row[target] - best) - log_sum_exp_shifted(row, V, best);
   *greedy = best_i == target;
 }
 

@@ -1,5 +1,6 @@
 #include "kernels/elementwise.h"
 
+#include <algorithm>
 #include <bit>
 #include <cmath>
 #include <cstdint>
@@ -73,6 +74,35 @@ __attribute__((target_clones("avx512f", "avx2", "default"))) void softmax_inplac
   const float inv = static_cast<float>(1.0 / sum);
 #pragma omp simd
   for (int64_t i = 0; i < n; ++i) x[i] *= inv;
+}
+
+__attribute__((target_clones("avx512f", "avx2", "default"))) float max_value(const float* x, int64_t n) {
+  float mx = x[0];
+#pragma omp simd reduction(max : mx)
+  for (int64_t i = 1; i < n; ++i) mx = x[i] > mx ? x[i] : mx;
+  return mx;
+}
+
+// Scoring a continuation takes one normaliser per token over the whole vocabulary (128k
+// exponentials a token for Llama-3), which a scalar std::exp made a large part of perplexity runs.
+__attribute__((target_clones("avx512f", "avx2", "default"))) double log_sum_exp_shifted(const float* x, int64_t n,
+                                                                                       float shift) {
+  constexpr int64_t kBlock = 256;
+  double sum = 0;
+  for (int64_t b = 0; b < n; b += kBlock) {
+    const int64_t e = std::min(n, b + kBlock);
+    float part = 0;
+#pragma omp simd reduction(+ : part)
+    for (int64_t i = b; i < e; ++i) part += exp_nonpositive(x[i] - shift);
+    sum += part;
+  }
+  return std::log(sum);
+}
+
+double log_sum_exp_shifted_naive(const float* x, int64_t n, float shift) {
+  double sum = 0;
+  for (int64_t i = 0; i < n; ++i) sum += std::exp(static_cast<double>(x[i]) - shift);
+  return std::log(sum);
 }
 
 void softmax_naive(float* x, int64_t n) {

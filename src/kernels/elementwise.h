@@ -13,6 +13,13 @@ void rmsnorm_naive(float* out, const float* x, const float* weight_f32, int64_t 
 void softmax_inplace(float* x, int64_t n);
 void softmax_naive(float* x, int64_t n);
 
+// The largest x[i] (n >= 1; NaN entries are skipped unless all are NaN).
+float max_value(const float* x, int64_t n);
+// log(sum_i exp(x[i] - shift)), with shift >= every x[i] (the row's max_value): the normaliser of a
+// log-softmax over a vocabulary. Vectorised float exponentials summed in double per 256 entries.
+double log_sum_exp_shifted(const float* x, int64_t n, float shift);
+double log_sum_exp_shifted_naive(const float* x, int64_t n, float shift);
+
 // gate[i] = silu(gate[i]) * up[i], silu(g) = g / (1 + exp(-g)).
 void silu_mul_inplace(float* gate, const float* up, int64_t n);
 

@@ -88,6 +88,25 @@ TEST(Softmax, StableForLargeInputsAndMasks) {
   softmax_inplace(nullptr, 0);
 }
 
+TEST(LogSumExp, MatchesDoubleReference) {
+  for (int64_t n : {1, 7, 255, 256, 257, 49152, 128256}) {
+    const std::vector<float> x = random_vec(n, 21, 4.0f);
+    const float mx = max_value(x.data(), n);
+    float expect_max = x[0];
+    for (float v : x) expect_max = std::max(expect_max, v);
+    ASSERT_EQ(mx, expect_max);
+    const double fast = log_sum_exp_shifted(x.data(), n, mx);
+    const double ref = log_sum_exp_shifted_naive(x.data(), n, mx);
+    // Float exponentials of float differences: a few ulps each, summed in blocks.
+    ASSERT_NEAR(fast, ref, 1e-6 * (1 + std::fabs(ref))) << n;
+  }
+  const float inf = std::numeric_limits<float>::infinity();
+  const std::vector<float> masked = {0.0f, -inf, -inf};
+  EXPECT_NEAR(log_sum_exp_shifted(masked.data(), 3, 0.0f), 0.0, 1e-7);
+  const std::vector<float> with_nan = {1.0f, std::nanf(""), 3.0f};
+  EXPECT_EQ(max_value(with_nan.data(), 3), 3.0f);
+}
+
 TEST(SiluMul, MatchesFormulaAndExtremes) {
   std::vector<float> g = random_vec(300, 4, 4.0f), u = random_vec(300, 5, 1.0f), out = g;
   silu_mul_inplace(out.data(), u.data(), 300);
