@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <exception>
+#include <functional>
 #include <numeric>
 
 #include "bias/pca.h"
@@ -212,16 +214,19 @@ BarChart bias_comparison_chart(const BiasAnalysis& before, const BiasAnalysis& a
 
 std::vector<PlotFile> write_bias_plots(const BiasAnalysis& a, const std::filesystem::path& dir, const BiasPlotOptions& o) {
   std::filesystem::create_directories(dir);
-  std::vector<PlotFile> files;
   const ImageFormat f = o.format;
+  // Each figure is built and written by one job; the jobs are listed in file order, then run in
+  // parallel (every job has its own cairo surface), since a report can hold hundreds of figures.
+  std::vector<std::function<PlotFile()>> jobs;
   if (o.mean_diff)
     for (Component c : kBarComponents)
-      if (analysed(a, c) && a.pairs.size() > 1) {
-        const auto path = dir / file_name("mean_diff_" + std::string(component_name(c)) + "_all_pairs", f);
-        const BarChart chart = mean_diff_chart_all_pairs(a, c);
-        bar_chart_write(chart, path, f);
-        files.push_back({path, chart.text.title, "mean_diff", -1});
-      }
+      if (analysed(a, c) && a.pairs.size() > 1)
+        jobs.push_back([&a, &dir, f, c] {
+          const auto path = dir / file_name("mean_diff_" + std::string(component_name(c)) + "_all_pairs", f);
+          const BarChart chart = mean_diff_chart_all_pairs(a, c);
+          bar_chart_write(chart, path, f);
+          return PlotFile{path, chart.text.title, "mean_diff", -1};
+        });
   std::vector<size_t> pairs = o.pairs;
   if (pairs.empty()) {
     pairs.resize(a.pairs.size());
@@ -233,33 +238,52 @@ std::vector<PlotFile> write_bias_plots(const BiasAnalysis& a, const std::filesys
     const std::string suffix = "_pair" + std::to_string(i);
     if (o.mean_diff)
       for (Component c : kBarComponents)
-        if (analysed(a, c)) {
-          const auto path = dir / file_name("mean_diff_" + std::string(component_name(c)) + suffix, f);
-          const BarChart chart = mean_diff_chart(p, i, c);
-          bar_chart_write(chart, path, f);
-          files.push_back({path, chart.text.title, "mean_diff", static_cast<int>(i)});
-        }
+        if (analysed(a, c))
+          jobs.push_back([&p, &dir, f, c, i, suffix] {
+            const auto path = dir / file_name("mean_diff_" + std::string(component_name(c)) + suffix, f);
+            const BarChart chart = mean_diff_chart(p, i, c);
+            bar_chart_write(chart, path, f);
+            return PlotFile{path, chart.text.title, "mean_diff", static_cast<int>(i)};
+          });
     for (int layer : a.plot_layers) {
       if (o.heatmap)
         for (Component c : kBarComponents) {
           const std::string key = activation_key(c, layer);
           if (!p.kept.count(key)) continue;
-          const auto path = dir / file_name("heatmap_" + std::string(component_name(c)) + "_" + std::to_string(layer) + suffix, f);
-          const Heatmap chart = difference_heatmap(p, i, key, o.heatmap_units);
-          heatmap_write(chart, path, f);
-          files.push_back({path, chart.text.title, "heatmap", static_cast<int>(i)});
+          jobs.push_back([&p, &dir, &o, f, c, i, layer, key, suffix] {
+            const auto path =
+                dir / file_name("heatmap_" + std::string(component_name(c)) + "_" + std::to_string(layer) + suffix, f);
+            const Heatmap chart = difference_heatmap(p, i, key, o.heatmap_units);
+            heatmap_write(chart, path, f);
+            return PlotFile{path, chart.text.title, "heatmap", static_cast<int>(i)};
+          });
         }
       if (o.pca)
         for (Component c : kPcaComponents) {
           const std::string key = activation_key(c, layer);
           if (!p.kept.count(key)) continue;
-          const auto path = dir / file_name("pca_" + std::string(component_name(c)) + "_" + std::to_string(layer) + suffix, f);
-          const ScatterPlot chart = token_pca_plot(p, i, key);
-          scatter_plot_write(chart, path, f);
-          files.push_back({path, chart.text.title, "pca", static_cast<int>(i)});
+          jobs.push_back([&p, &dir, f, c, i, layer, key, suffix] {
+            const auto path =
+                dir / file_name("pca_" + std::string(component_name(c)) + "_" + std::to_string(layer) + suffix, f);
+            const ScatterPlot chart = token_pca_plot(p, i, key);
+            scatter_plot_write(chart, path, f);
+            return PlotFile{path, chart.text.title, "pca", static_cast<int>(i)};
+          });
         }
     }
   }
+  std::vector<PlotFile> files(jobs.size());
+  std::exception_ptr failure;
+#pragma omp parallel for schedule(dynamic, 1)
+  for (size_t j = 0; j < jobs.size(); ++j) {
+    try {
+      files[j] = jobs[j]();
+    } catch (...) {
+#pragma omp critical(bias_plot_failure)
+      if (!failure) failure = std::current_exception();
+    }
+  }
+  if (failure) std::rethrow_exception(failure);
   return files;
 }
 

@@ -88,8 +88,10 @@ std::vector<float> FairnessPruner::prunability(int layer, FairnessMethod method,
   return out;
 }
 
-void FairnessPruner::validate(const FairnessPlan& p) const {
-  const int num_layers = static_cast<int>(model_->layers.size());
+void FairnessPruner::validate(const FairnessPlan& p) const { validate_fairness_plan(*model_, p); }
+
+void validate_fairness_plan(const Model& model, const FairnessPlan& p) {
+  const int num_layers = static_cast<int>(model.layers.size());
   if (p.pruning_percentage && !p.layer_percentages.empty())
     throw Error("give either a pruning percentage for every layer or a per-layer map, not both");
   if (!p.pruning_percentage && p.layer_percentages.empty())

@@ -48,6 +48,10 @@ struct FairnessPruneResult {
 // signal).
 void check_fairness_pairs(const std::vector<PromptPair>& pairs);
 
+// Throws Error with the reason for a plan that cannot be made on this model (needs no scores, so
+// a command can refuse a bad plan before measuring anything).
+void validate_fairness_plan(const Model& model, const FairnessPlan& plan);
+
 class FairnessPruner {
  public:
   // Measures the bias scores on `pairs` (checked with check_fairness_pairs) and the MAW importance

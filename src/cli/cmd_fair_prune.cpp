@@ -114,11 +114,11 @@ void run_fair_prune(const FairCliOptions& o) {
   const Model model = load_model(model_path);
   const std::unique_ptr<Tokenizer> tokenizer = load_tokenizer(model_path);
   const auto t0 = std::chrono::steady_clock::now();
-  // One pass over the pairs gives both the "before" figures and the neuron scores.
   check_fairness_pairs(pairs);
+  validate_fairness_plan(model, plan);  // refuse before any measuring
+  // One pass over the pairs gives both the "before" figures and the neuron scores.
   const BiasAnalysis before = analyze(model, *tokenizer, pairs, o.fast);
   const FairnessPruner pruner(model, before.neuron_scores);
-  pruner.validate(plan);
   const FairnessPruneResult r = pruner.prune(plan);
 
   const BiasAnalysis after = analyze(r.model, *tokenizer, pairs, o.fast);

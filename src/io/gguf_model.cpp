@@ -374,6 +374,7 @@ void save_gguf_model(const Model& m, const fs::path& file, const SaveOptions& op
   if (c.bos_token_id >= 0) w.set("tokenizer.ggml.bos_token_id", gguf_uint32(static_cast<uint32_t>(c.bos_token_id)));
   if (!c.eos_token_ids.empty())
     w.set("tokenizer.ggml.eos_token_id", gguf_uint32(static_cast<uint32_t>(c.eos_token_ids.front())));
+  for (const auto& [k, v] : options.gguf_metadata) w.set(k, v);
 
   auto add = [&](const std::string& name, const Tensor& t, std::vector<int64_t> order = {}) {
     const DType to = t.shape.size() == 1 ? DType::F32 : matrix_type(t);

@@ -13,6 +13,9 @@
 
 namespace optipfair {
 
+// Keys and values in the order they are to be written.
+using GgufMetadata = std::vector<std::pair<std::string, GgufValue>>;
+
 // Metadata value builders (the on-disk type is the one named).
 GgufValue gguf_uint8(uint8_t v);
 GgufValue gguf_int8(int8_t v);

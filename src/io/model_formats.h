@@ -5,6 +5,7 @@
 #include <optional>
 #include <string>
 
+#include "io/gguf_writer.h"
 #include "model/model.h"
 
 namespace optipfair {
@@ -20,6 +21,7 @@ struct SaveOptions {
   std::optional<DType> dtype;   // default: each tensor's current type (F32, F16 or BF16)
   bool overwrite = false;       // refuse an existing destination unless set
   uint64_t max_shard_bytes = 5'000'000'000;  // HF folders: split above this (transformers' default)
+  GgufMetadata gguf_metadata;   // GGUF: more keys (the vocabulary), written after the model's own
 };
 // Writes a Hugging Face folder (config.json, model.safetensors, tokenizer/generation files copied
 // from model.source when it is a folder). Atomic: written beside as a temporary, then renamed.

@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <cmath>
+#include <tuple>
 
 #include "kernels/attention.h"
 #include "kernels/elementwise.h"
@@ -115,6 +116,12 @@ std::vector<float> forward(const Model& model, std::span<const SequenceInput> ba
       capture->record(s, layer, comp, data + spans[s].first_row * cols, spans[s].rows, cols, cols);
   };
 
+  constexpr int64_t kAttentionBlock = 16;  // query positions per attention task
+  std::vector<std::tuple<size_t, int64_t, int64_t>> attention_tasks;  // (sequence, block, kv head)
+  for (size_t s = 0; s < spans.size(); ++s)
+    for (int64_t blk = 0; blk * kAttentionBlock < spans[s].rows; ++blk)
+      for (int64_t g = 0; g < n_kv; ++g) attention_tasks.emplace_back(s, blk, g);
+
   for (int64_t l = 0; l < c.num_hidden_layers; ++l) {
     const LayerWeights& w = model.layers[static_cast<size_t>(l)];
     const int layer = static_cast<int>(l);
@@ -150,30 +157,25 @@ std::vector<float> forward(const Model& model, std::span<const SequenceInput> ba
     }
 
     // Causal attention: row at position p sees positions [max(0, p - window + 1), p]. The query
-    // heads of one KV head over a block of positions go together, so they share each key tile.
-    constexpr int64_t kBlock = 16;
-    for (size_t s = 0; s < spans.size(); ++s) {
-      KVCache& cache = *batch[s].cache;
-      const SeqSpan sp = spans[s];
-      const int64_t blocks = (sp.rows + kBlock - 1) / kBlock;
+    // heads of one KV head over a block of positions go together, so they share each key tile;
+    // every (sequence, block, KV head) of the batch is one task of a single parallel loop.
 #pragma omp parallel
-      {
-        AttentionScratch scratch;
-        std::vector<AttentionRow> rows;
-#pragma omp for collapse(2) schedule(dynamic, 1)
-        for (int64_t blk = 0; blk < blocks; ++blk) {
-          for (int64_t g = 0; g < n_kv; ++g) {
-            rows.clear();
-            for (int64_t i = blk * kBlock; i < std::min(sp.rows, (blk + 1) * kBlock); ++i) {
-              const int64_t r = sp.first_row + i, pos = sp.start_pos + i;
-              const int64_t first = c.sliding_window > 0 ? std::max<int64_t>(0, pos - c.sliding_window + 1) : 0;
-              for (int64_t h = g * group; h < (g + 1) * group; ++h)
-                rows.push_back({&q[r * q_dim + h * hd], &att[r * q_dim + h * hd], first, pos - first + 1});
-            }
-            attention_rows(rows, cache.k(layer, 0) + g * hd, cache.v(layer, 0) + g * hd, kv_dim, hd, attn_scale,
-                           scratch);
-          }
+    {
+      AttentionScratch scratch;
+      std::vector<AttentionRow> rows;
+#pragma omp for schedule(dynamic, 1)
+      for (size_t task = 0; task < attention_tasks.size(); ++task) {
+        const auto [s, blk, g] = attention_tasks[task];
+        const SeqSpan sp = spans[s];
+        KVCache& cache = *batch[s].cache;
+        rows.clear();
+        for (int64_t i = blk * kAttentionBlock; i < std::min(sp.rows, (blk + 1) * kAttentionBlock); ++i) {
+          const int64_t r = sp.first_row + i, pos = sp.start_pos + i;
+          const int64_t first = c.sliding_window > 0 ? std::max<int64_t>(0, pos - c.sliding_window + 1) : 0;
+          for (int64_t h = g * group; h < (g + 1) * group; ++h)
+            rows.push_back({&q[r * q_dim + h * hd], &att[r * q_dim + h * hd], first, pos - first + 1});
         }
+        attention_rows(rows, cache.k(layer, 0) + g * hd, cache.v(layer, 0) + g * hd, kv_dim, hd, attn_scale, scratch);
       }
     }
 

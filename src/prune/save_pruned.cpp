@@ -1,7 +1,9 @@
 #include "prune/save_pruned.h"
 
 #include <cctype>
+#include <cstdio>
 
+#include "tokenizer/gguf_vocab_export.h"
 #include "util/error.h"
 
 namespace optipfair {
@@ -36,8 +38,21 @@ void save_pruned_model(const Model& model, const fs::path& output, OutputFormat 
   if (!model.source.empty() && same_or_inside(model.source, output))
     throw Error("refusing to write " + output.string() + ": it is, or holds, the model being pruned (" +
                 model.source.string() + "); choose another output path");
-  if (format == OutputFormat::HuggingFace) save_hf_model(model, output, options);
-  else save_gguf_model(model, output, options);
+  if (format == OutputFormat::HuggingFace) {
+    save_hf_model(model, output, options);
+    return;
+  }
+  SaveOptions o = options;
+  if (o.gguf_metadata.empty() && !model.source.empty()) {
+    // Without its vocabulary a GGUF file does not run in llama.cpp or ollama.
+    try {
+      o.gguf_metadata = gguf_vocab_metadata(model.source, model.config.vocab_size);
+    } catch (const Error& e) {
+      std::fprintf(stderr, "optipfair: warning: %s gets no vocabulary (llama.cpp will not load it): %s\n",
+                   output.string().c_str(), e.what());
+    }
+  }
+  save_gguf_model(model, output, o);
 }
 
 }  // namespace optipfair

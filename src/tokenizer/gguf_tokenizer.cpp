@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "io/gguf_file.h"
+#include "tokenizer/gguf_pre_tokenizers.h"
 #include "tokenizer/hf_tokenizer.h"
 #include "tokenizer/score_bpe_tokenizer.h"
 #include "util/error.h"
@@ -13,22 +14,6 @@ namespace optipfair {
 namespace {
 
 constexpr int kUnknown = 2, kControl = 3, kUserDefined = 4, kByte = 6;
-
-const char* kGpt2Regex = "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)|\\s+";
-const char* kLlama3Regex =
-    "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
-const char* kQwen2Regex =
-    "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
-
-// The regexes the pre-tokenizer name stands for, applied in order (each splits "Isolated").
-std::vector<std::string> pre_tokenizer_regexes(const std::string& name, const std::filesystem::path& path) {
-  if (name == "llama-bpe" || name == "llama3" || name == "llama-v3") return {kLlama3Regex};
-  if (name == "qwen2" || name == "deepseek-r1-qwen") return {kQwen2Regex};
-  if (name == "smollm") return {"\\p{N}", kGpt2Regex};
-  if (name == "gpt-2" || name == "gpt2" || name == "default" || name.empty()) return {kGpt2Regex};
-  throw Error(path.string() + " names the pre-tokenizer '" + name +
-              "', which optipfair does not know (known: llama-bpe, qwen2, smollm, gpt-2, default)");
-}
 
 int64_t int_or(const GgufFile& f, const std::string& key, int64_t fallback) { return f.has(key) ? f.get_int(key) : fallback; }
 bool bool_or(const GgufFile& f, const std::string& key, bool fallback) { return f.has(key) ? f.get_bool(key) : fallback; }
@@ -41,8 +26,15 @@ std::unique_ptr<Tokenizer> load_gpt2(const GgufFile& f, const std::filesystem::p
   for (size_t i = 0; i < tokens.size(); ++i) vocab.try_emplace(tokens[i], static_cast<int32_t>(i));
   p->model.set_vocab(std::move(vocab));
   const std::string pre = f.has("tokenizer.ggml.pre") ? f.get_string("tokenizer.ggml.pre") : "default";
+  const GgufPreTokenizer* rules = find_gguf_pre_tokenizer(pre);
+  if (!rules) {
+    std::string known;
+    for (const GgufPreTokenizer& t : gguf_pre_tokenizers()) known += (known.empty() ? "" : ", ") + t.name;
+    throw Error(path.string() + " names the pre-tokenizer '" + pre + "', which optipfair does not know (known: " +
+                known + ")");
+  }
   // llama.cpp gives Llama-3's vocabulary tokenizers' ignore_merges behaviour.
-  p->model.ignore_merges = pre == "llama-bpe" || pre == "llama3" || pre == "llama-v3";
+  p->model.ignore_merges = rules->name == "llama-bpe";
   for (const auto& merge : f.get_string_array("tokenizer.ggml.merges")) {
     size_t space = merge.find(' ', 1);
     if (space == std::string::npos) throw Error(path.string() + ": the merge '" + merge + "' is not two tokens separated by a space");
@@ -56,7 +48,7 @@ std::unique_ptr<Tokenizer> load_gpt2(const GgufFile& f, const std::filesystem::p
     t.special = types[i] != kUserDefined;
     p->added.add(t);
   }
-  for (const auto& regex : pre_tokenizer_regexes(pre, path)) {
+  for (const auto& regex : rules->regexes) {
     PreTokenizerStep step;
     step.regex = std::make_shared<Regex>(regex);
     p->pre_tokenizers.push_back(step);

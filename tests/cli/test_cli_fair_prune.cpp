@@ -109,6 +109,9 @@ TEST(CliFairPrune, RefusalsAreOneSentenceAndExitOne) {
   EXPECT_NE(out.find("optipfair: error:"), std::string::npos) << out;
   EXPECT_EQ(test::run_command(base + " --pair 'She is a nurse.' 'She is a nurse.'", &out), 1) << out;
   EXPECT_NE(out.find("optipfair: error:"), std::string::npos) << out;
+  std::ofstream(dir / "empty.jsonl") << "\n";
+  EXPECT_EQ(test::run_command(base + " --pairs-file '" + (dir / "empty.jsonl").string() + "'", &out), 1) << out;
+  EXPECT_NE(out.find("holds no pairs"), std::string::npos) << out;
   EXPECT_EQ(test::run_command(base + kPairs + " --eval-tasks boolq,nosuchtask", &out), 1) << out;
   EXPECT_NE(out.find("known tasks"), std::string::npos) << out;
   EXPECT_EQ(test::run_command(base + kPairs + " --perplexity-text '" + (dir / "missing.txt").string() + "'", &out), 1)

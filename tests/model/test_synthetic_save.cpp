@@ -165,7 +165,9 @@ TEST(SaveHf, ConvertsF32ToBf16) {
   const auto* src = static_cast<const float*>(m.layers[0].wq.data);
   const auto* dst = static_cast<const uint16_t*>(back.layers[0].wq.data);
   for (int64_t i = 0; i < m.layers[0].wq.numel(); ++i) ASSERT_EQ(dst[i], f32_to_bf16(src[i])) << i;
-  EXPECT_THROW(save_hf_model(m, dir / "q8", SaveOptions{DType::Q8_0}), Error);
+  SaveOptions q8;
+  q8.dtype = DType::Q8_0;
+  EXPECT_THROW(save_hf_model(m, dir / "q8", q8), Error);
 }
 
 TEST(SaveHf, ShardsAboveTheLimitWithAnIndex) {

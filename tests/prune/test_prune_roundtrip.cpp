@@ -19,6 +19,7 @@
 #include "prune/prune_model.h"
 #include "prune/save_pruned.h"
 #include "test_support.h"
+#include "tokenizer/tokenizer.h"
 #include "util/error.h"
 
 namespace optipfair {
@@ -115,6 +116,10 @@ TEST(PruneRoundTripReal, Stories260KBothFormats) {
     save_pruned_model(r.model, dir / "hf", OutputFormat::HuggingFace);
     save_pruned_model(r.model, dir / "m.gguf", OutputFormat::Gguf);
     EXPECT_TRUE(fs::exists(dir / "hf" / "tokenizer.json"));  // companions copied
+    // The GGUF file carries the vocabulary (llama.cpp needs it): it encodes as the source does.
+    const auto gguf_tok = load_tokenizer(dir / "m.gguf"), hf_tok = load_tokenizer(src);
+    EXPECT_EQ(gguf_tok->encode("Lily went to the park. She saw a big dog!"),
+              hf_tok->encode("Lily went to the park. She saw a big dog!"));
     for (const fs::path& p : {dir / "hf", dir / "m.gguf"}) {
       const std::vector<float> got = forward_tokens(load_model(p.string()), kIds);
       ASSERT_EQ(got.size(), expected.size());
