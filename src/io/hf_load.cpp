@@ -8,6 +8,7 @@
 #include "io/model_formats.h"
 #include "io/safetensors.h"
 #include "util/error.h"
+#include "util/json_file.h"
 
 namespace optipfair {
 
@@ -15,16 +16,6 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 
 namespace {
-
-json read_json_file(const fs::path& path) {
-  std::ifstream in(path);
-  if (!in) throw Error("cannot read " + path.string());
-  try {
-    return json::parse(in);
-  } catch (const json::exception&) {
-    throw Error(path.string() + " is not valid JSON");
-  }
-}
 
 // Every tensor of every shard, by name, with the files kept open.
 struct TensorIndex {

@@ -2,7 +2,6 @@
 
 #include <sentencepiece_processor.h>
 
-#include <fstream>
 #include <unordered_map>
 
 #include <nlohmann/json.hpp>
@@ -11,6 +10,7 @@
 #include "tokenizer/gguf_pre_tokenizers.h"
 #include "tokenizer/tokenizer.h"
 #include "util/error.h"
+#include "util/json_file.h"
 
 namespace optipfair {
 
@@ -20,16 +20,6 @@ using nlohmann::json;
 namespace {
 
 constexpr int kNormal = 1, kUnknown = 2, kControl = 3, kUserDefined = 4, kUnused = 5, kByte = 6;
-
-json read_json(const fs::path& path) {
-  std::ifstream in(path);
-  if (!in) throw Error("cannot read " + path.string());
-  try {
-    return json::parse(in);
-  } catch (const json::exception&) {
-    throw Error(path.string() + " is not valid JSON");
-  }
-}
 
 // Tokens by id, padded to the model's vocabulary: ids the tokenizer lacks become "[PAD<id>]" of
 // type unused, as llama.cpp's converter writes them.
@@ -147,7 +137,7 @@ GgufMetadata from_sentencepiece(const fs::path& dir, int64_t vocab_size) {
   if (fs::exists(dir / "tokenizer.json")) {
     std::vector<std::string> json_pieces;
     std::vector<int64_t> json_types;
-    json_tokens(read_json(dir / "tokenizer.json"), json_pieces, json_types);
+    json_tokens(read_json_file(dir / "tokenizer.json"), json_pieces, json_types);
     for (size_t i = tokens.size(); i < json_pieces.size(); ++i) {
       tokens.push_back(json_pieces[i]);
       types.push_back(json_types[i] == kNormal ? kUserDefined : json_types[i]);
@@ -229,7 +219,7 @@ GgufMetadata gguf_vocab_metadata(const fs::path& source, int64_t vocab_size) {
   if (!has_json && !has_spm) throw Error(source.string() + " holds no tokenizer.json or tokenizer.model");
   GgufMetadata md;
   if (has_json) {
-    const json tj = read_json(source / "tokenizer.json");
+    const json tj = read_json_file(source / "tokenizer.json");
     const bool sentencepiece_style = tj.at("model").value("byte_fallback", false);
     md = sentencepiece_style && has_spm ? from_sentencepiece(source, vocab_size)
                                         : from_tokenizer_json(tj, vocab_size);
