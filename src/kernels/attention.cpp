@@ -13,6 +13,20 @@ constexpr int64_t kTile = 64;  // keys per tile: four 16-float vectors of scores
 // 16 floats; may sit anywhere a float may (no alignment, may alias float).
 typedef float v16 __attribute__((vector_size(64), aligned(4), may_alias));
 
+// out = sum over t of p[t] * v_t for a head of 16 * kVecs floats, the sums held in registers
+// (with a run-time head size the compiler keeps them in memory, a load and a store per key).
+template <int kVecs>
+__attribute__((always_inline)) inline void weighted_values(float* out, const float* p, const float* v, int64_t count,
+                                                           int64_t stride) {
+  v16 acc[kVecs] = {};
+  for (int64_t t = 0; t < count; ++t) {
+    const float* vt = v + t * stride;
+    const float pt = p[t];
+    for (int k = 0; k < kVecs; ++k) acc[k] += pt * *reinterpret_cast<const v16*>(vt + 16 * k);
+  }
+  for (int k = 0; k < kVecs; ++k) *reinterpret_cast<v16*>(out + 16 * k) = acc[k];
+}
+
 }  // namespace
 
 // A scalar dot product per key made attention, not the matrix products, the cost of long inputs
@@ -70,6 +84,14 @@ __attribute__((target_clones("avx512f", "avx2", "default"))) void attention_rows
     const AttentionRow& r = rows[static_cast<size_t>(j)];
     float* p = scratch.scores.data() + j * n + (r.first - lo);
     softmax_inplace(p, r.count);
+    if (hd == 64) {
+      weighted_values<4>(r.out, p, v + r.first * stride, r.count, stride);
+      continue;
+    }
+    if (hd == 128) {
+      weighted_values<8>(r.out, p, v + r.first * stride, r.count, stride);
+      continue;
+    }
     std::fill_n(acc, hd, 0.0f);
     for (int64_t t = 0; t < r.count; ++t) {
       const float* __restrict vt = v + (r.first + t) * stride;
