@@ -7,6 +7,9 @@
 //       every task of `optipfair eval` with --limit, its table and timings, and a check that each
 //       number sits where a random model must put it (exit status 1 when one does not).
 //   bench_eval --model-path M ...   a real model instead of a synthetic one.
+//   bench_eval --export-requests FILE
+//       also writes every request of the throughput run with our log-probability, for
+//       bench/lmeval_hflm_replay.py to replay lm-eval's request loop in PyTorch on the same model.
 //
 // A synthetic BF16 model of the preset's shape is written once under --cache-dir with a tokenizer
 // whose ids fit its vocabulary: the demo model's (SmolLM2 shapes) or the real Llama-3 one from the
@@ -108,6 +111,16 @@ int check_near_chance(const std::vector<TaskResult>& rs, double chance_bpb) {
   return failed;
 }
 
+nlohmann::json log_json(const LoglikelihoodLog& log) {
+  nlohmann::json requests = nlohmann::json::array();
+  for (size_t i = 0; i < log.requests.size(); ++i)
+    requests.push_back({{"context", log.requests[i].context},
+                        {"continuation", log.requests[i].continuation},
+                        {"logprob", log.results[i].logprob},
+                        {"is_greedy", log.results[i].is_greedy}});
+  return requests;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -116,7 +129,7 @@ int main(int argc, char** argv) {
   std::string shared = OPTIPFAIR_SHARED_DEFAULT;
   int threads = 2;
   int64_t boolq = 40, wikitext_docs = 1, batch = 8, layers = 0, limit = 200, max_length = 0;
-  std::string tasks = "all";
+  std::string tasks = "all", export_requests;
   bool all_tasks = false;
   app.add_option("--preset", preset, "synthetic model shape");
   app.add_option("--layers", layers, "truncate the synthetic model to N layers (0: all)");
@@ -132,6 +145,8 @@ int main(int argc, char** argv) {
   app.add_option("--cache-dir", cache_dir, "where synthetic models are written");
   app.add_option("--data-dir", data_dir, "data folder (default: the shared data)");
   app.add_option("--shared", shared, "the shared assets folder (for the Llama-3 tokenizer)");
+  app.add_option("--export-requests", export_requests,
+                 "write the throughput run's requests and log-probabilities (JSON) for a replay elsewhere");
   CLI11_PARSE(app, argc, argv);
   if (const char* env = std::getenv("OPTIPFAIR_SHARED"); env && *env) shared = env;
   omp_set_num_threads(threads);
@@ -175,6 +190,8 @@ int main(int argc, char** argv) {
     }
 
     o.bootstrap_iters = 0;
+    LoglikelihoodLog boolq_log, wikitext_log;
+    o.request_log = export_requests.empty() ? nullptr : &boolq_log;
     o.tasks = {"boolq"};
     o.limit = boolq;
     auto t0 = std::chrono::steady_clock::now();
@@ -184,6 +201,7 @@ int main(int argc, char** argv) {
 
     o.tasks = {"wikitext"};
     o.limit = wikitext_docs;
+    o.request_log = export_requests.empty() ? nullptr : &wikitext_log;
     t0 = std::chrono::steady_clock::now();
     run_eval_tasks(model, *tok, o);
     const double wiki_s = seconds_since(t0);
@@ -200,6 +218,15 @@ int main(int argc, char** argv) {
                         {"wikitext_tokens_per_second", static_cast<double>(wiki_tokens) / wiki_s},
                         {"peak_rss_bytes", peak_rss_bytes()}};
     std::printf("%s\n", j.dump().c_str());
+    if (!export_requests.empty()) {
+      nlohmann::json e = j;
+      e["max_length"] = effective_max_length(model, max_length);
+      e["boolq"] = log_json(boolq_log);
+      e["wikitext"] = log_json(wikitext_log);
+      std::ofstream out(export_requests);
+      out << e.dump() << "\n";
+      if (!out) throw Error("cannot write " + export_requests);
+    }
   } catch (const std::exception& e) {
     std::fprintf(stderr, "bench_eval: %s\n", e.what());
     return 1;

@@ -42,6 +42,7 @@ struct TaskContext {
     o.batch_size = options.batch_size;
     o.max_length = options.max_length;
     o.progress_label = options.progress ? label : "";
+    o.log = options.request_log;
     return o;
   }
 };

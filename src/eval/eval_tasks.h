@@ -11,6 +11,8 @@
 
 namespace optipfair {
 
+struct LoglikelihoodLog;
+
 struct EvalOptions {
   std::vector<std::string> tasks;  // names from eval_task_names(); "all" for every one
   int64_t limit = 0;               // 0: every item; else the first N (per category / type where noted)
@@ -21,6 +23,7 @@ struct EvalOptions {
   int64_t bootstrap_iters = 1000;  // resamples for the stderr of non-mean metrics
   std::filesystem::path data_dir;  // empty: default_eval_data_dir()
   bool progress = true;
+  LoglikelihoodLog* request_log = nullptr;  // when set, receives every request scored and its result
 };
 
 struct MetricValue {

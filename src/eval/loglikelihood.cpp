@@ -217,6 +217,10 @@ std::vector<LoglikelihoodResult> run_loglikelihood(const Model& model,
     }
   }
   progress.finish();
+  if (options.log) {
+    options.log->requests.insert(options.log->requests.end(), requests.begin(), requests.end());
+    options.log->results.insert(options.log->results.end(), results.begin(), results.end());
+  }
   return results;
 }
 

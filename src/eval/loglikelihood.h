@@ -43,11 +43,19 @@ std::pair<std::vector<int32_t>, std::vector<int32_t>> encode_pair(const Tokenize
 std::vector<LoglikelihoodRequest> rolling_windows(const std::vector<int32_t>& tokens, int32_t prefix_token,
                                                   int64_t max_length);
 
+// Every request a run scored, with its result, in the order given (lm-eval's --log_samples at the
+// request level): lets another implementation replay the same work and check the numbers.
+struct LoglikelihoodLog {
+  std::vector<LoglikelihoodRequest> requests;
+  std::vector<LoglikelihoodResult> results;
+};
+
 struct LoglikelihoodOptions {
   int64_t batch_size = 8;      // sequences run together in one forward call
   int64_t max_length = 0;      // 0: the model's max_position_embeddings
   int64_t chunk_tokens = 512;  // tokens per sequence per forward call (bounds the logits buffer)
   std::string progress_label;  // empty: no progress bar
+  LoglikelihoodLog* log = nullptr;  // when set, each run appends its requests (as given) and results
 };
 
 // The model's context length as lm-eval picks it: options.max_length when set, else

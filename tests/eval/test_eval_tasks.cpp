@@ -30,6 +30,15 @@ double metric(const std::vector<TaskResult>& rs, const std::string& task, const 
   return std::nan("");
 }
 
+EvalOptions quiet_options(const fs::path& data, const std::string& task, int64_t limit) {
+  EvalOptions o;
+  o.tasks = {task};
+  o.limit = limit;
+  o.data_dir = data;
+  o.progress = false;
+  return o;
+}
+
 TEST(EvalTasks, AllTasksOnARandomModelSitNearChance) {
   const fs::path data = test::shared_path("data");
   OPTIPFAIR_REQUIRE_SHARED(data / "boolq/val.jsonl");
@@ -116,16 +125,44 @@ TEST(EvalTasks, FewShotExamplesGoInFrontAndAreSeeded) {
   OPTIPFAIR_REQUIRE_SHARED(data / "arc/ARC-Easy-Dev.jsonl");
   const auto tok = demo_tokenizer();
   const Model model = test::synthetic_model_for_vocab(tok->vocab_size() + 64, 12);
-  EvalOptions o;
-  o.tasks = {"arc_easy"};
-  o.limit = 5;
+  EvalOptions o = quiet_options(data, "arc_easy", 5);
   o.num_fewshot = 2;
-  o.data_dir = data;
-  o.progress = false;
   const auto a = run_eval_tasks(model, *tok, o);
   const auto b = run_eval_tasks(model, *tok, o);
   EXPECT_EQ(a[0].num_fewshot, 2);
   EXPECT_EQ(a[0].metrics[0].value, b[0].metrics[0].value);
+}
+
+// The request log holds what lm-eval would score for BoolQ: per item, the prompt's tokens with
+// " no" and then " yes" after them, with the results the task's accuracy came from.
+TEST(EvalTasks, RequestLogHoldsEachRequestScoredAndItsResult) {
+  const fs::path data = test::shared_path("data");
+  OPTIPFAIR_REQUIRE_SHARED(data / "boolq/val.jsonl");
+  const auto tok = demo_tokenizer();
+  const Model model = test::synthetic_model_for_vocab(tok->vocab_size() + 64, 13);
+  LoglikelihoodLog log;
+  EvalOptions o = quiet_options(data, "boolq", 3);
+  o.request_log = &log;
+  const auto rs = run_eval_tasks(model, *tok, o);
+  ASSERT_EQ(log.requests.size(), 6u);
+  ASSERT_EQ(log.results.size(), 6u);
+  double correct = 0;
+  std::ifstream in(data / "boolq/val.jsonl");
+  for (size_t item = 0; item < 3; ++item) {
+    const auto& no = log.requests[2 * item];
+    const auto& yes = log.requests[2 * item + 1];
+    EXPECT_EQ(no.context, yes.context);
+    EXPECT_EQ(tok->decode(no.continuation), " no");
+    EXPECT_EQ(tok->decode(yes.continuation), " yes");
+    EXPECT_NE(tok->decode(no.context).find("\nQuestion: "), std::string::npos);
+    std::string line;
+    std::getline(in, line);
+    const bool label_yes = line.find("\"label\": \"true\"") != std::string::npos ||
+                           line.find("\"label\": true") != std::string::npos;
+    const bool said_yes = log.results[2 * item + 1].logprob > log.results[2 * item].logprob;
+    correct += said_yes == label_yes ? 1 : 0;
+  }
+  EXPECT_DOUBLE_EQ(metric(rs, "boolq", "acc"), correct / 3);
 }
 
 class EvalBadInput : public ::testing::Test {
