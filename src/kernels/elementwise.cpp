@@ -36,7 +36,10 @@ inline float exp_nonpositive(float x) {
   constexpr float kMin = -87.3365447f;
   const bool underflow = !(x >= kMin);  // also -inf
   x = underflow ? kMin : x;
-  const float n = std::floor(x * 1.44269504088896341f + 0.5f);
+  // n = x / ln2 rounded to nearest by the 1.5 * 2^23 trick: std::floor would not vectorise
+  // (GCC keeps it scalar under the default -ftrapping-math).
+  constexpr float kRound = 12582912.0f;
+  const float n = (x * 1.44269504088896341f + kRound) - kRound;
   float r = x - n * 0.693359375f;
   r = r - n * -2.12194440e-4f;
   float p = 1.9875691500e-4f;
@@ -118,10 +121,25 @@ void softmax_naive(float* x, int64_t n) {
   for (int64_t i = 0; i < n; ++i) x[i] = static_cast<float>(std::exp(static_cast<double>(x[i]) - mx) / sum);
 }
 
-void silu_mul_inplace(float* gate, const float* up, int64_t n) {
+// One exponential per MLP neuron and token: with a scalar std::exp this was 6 % of a forward pass.
+// sigmoid(g) from e = exp(-|g|) <= 1: 1 / (1 + e) for g >= 0, e / (1 + e) below, so the
+// exponential never overflows and very negative g gives -0 as g / (1 + inf) would.
+__attribute__((target_clones("avx512f", "avx2", "default"))) void silu_mul_inplace(float* gate, const float* up,
+                                                                                   int64_t n) {
+#pragma omp simd
   for (int64_t i = 0; i < n; ++i) {
     const float g = gate[i];
-    gate[i] = g / (1.0f + std::exp(-g)) * up[i];
+    const float e = exp_nonpositive(-std::fabs(g));
+    const float inv = 1.0f / (1.0f + e);
+    const float sigmoid = g < 0.0f ? e * inv : inv;
+    gate[i] = g * sigmoid * up[i];
+  }
+}
+
+void silu_mul_naive(float* gate, const float* up, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) {
+    const double g = gate[i];
+    gate[i] = static_cast<float>(g / (1.0 + std::exp(-g)) * up[i]);
   }
 }
 

@@ -22,5 +22,6 @@ double log_sum_exp_shifted_naive(const float* x, int64_t n, float shift);
 
 // gate[i] = silu(gate[i]) * up[i], silu(g) = g / (1 + exp(-g)).
 void silu_mul_inplace(float* gate, const float* up, int64_t n);
+void silu_mul_naive(float* gate, const float* up, int64_t n);  // in double: the oracle
 
 }  // namespace optipfair

@@ -35,6 +35,18 @@ void add_bias(float* y, const Tensor& bias, int64_t rows, int64_t cols) {
     for (int64_t c = 0; c < cols; ++c) y[r * cols + c] += b[static_cast<size_t>(c)];
 }
 
+// Row-wise work (norms, rotations, SiLU, residual adds) is split over threads from this many rows
+// on; done on one thread it left the other idle for a tenth of a short prompt's forward pass.
+constexpr int64_t kParallelRows = 16;
+
+// x += y over rows x cols.
+void add_rows(float* x, const float* y, int64_t rows, int64_t cols) {
+#pragma omp parallel for schedule(static) if (rows >= kParallelRows)
+  for (int64_t r = 0; r < rows; ++r)
+#pragma omp simd
+    for (int64_t c = 0; c < cols; ++c) x[r * cols + c] += y[r * cols + c];
+}
+
 // Where each sequence's new rows sit in the batch matrix.
 struct SeqSpan {
   int64_t first_row;
@@ -96,7 +108,22 @@ std::vector<float> forward(const Model& model, std::span<const SequenceInput> ba
     }
   }
 
+  // Each row's rotation, shared by every head of every layer.
   const std::vector<float> inv_freq = rope_inv_freq(c);
+  const int64_t half = hd / 2;
+  std::vector<float> rope_cos(static_cast<size_t>(R * half)), rope_sin(static_cast<size_t>(R * half));
+  std::vector<size_t> row_seq(static_cast<size_t>(R));
+  std::vector<int64_t> row_pos(static_cast<size_t>(R));
+  for (size_t s = 0; s < spans.size(); ++s)
+    for (int64_t i = 0; i < spans[s].rows; ++i) {
+      const auto r = static_cast<size_t>(spans[s].first_row + i);
+      row_seq[r] = s;
+      row_pos[r] = spans[s].start_pos + i;
+    }
+#pragma omp parallel for schedule(static) if (R >= kParallelRows)
+  for (int64_t r = 0; r < R; ++r)
+    rope_angles(row_pos[static_cast<size_t>(r)], inv_freq, &rope_cos[static_cast<size_t>(r * half)],
+                &rope_sin[static_cast<size_t>(r * half)]);
   const float attn_scale = 1.0f / std::sqrt(static_cast<float>(hd));
   int64_t I_max = 0;
   for (const auto& l : model.layers) I_max = std::max(I_max, l.intermediate_size());
@@ -129,6 +156,7 @@ std::vector<float> forward(const Model& model, std::span<const SequenceInput> ba
 
     // ---- attention block ----
     const std::vector<float> attn_norm = widen(w.attn_norm);
+#pragma omp parallel for schedule(static) if (R >= kParallelRows)
     for (int64_t r = 0; r < R; ++r) rmsnorm(&xn[r * H], &x[r * H], attn_norm.data(), H, eps);
     record(layer, Component::InputNorm, xn.data(), H);
 
@@ -145,15 +173,16 @@ std::vector<float> forward(const Model& model, std::span<const SequenceInput> ba
     }
 
     // Rotate, then append this call's keys and values to each sequence's cache.
-    for (size_t s = 0; s < spans.size(); ++s) {
-      KVCache& cache = *batch[s].cache;
-      for (int64_t i = 0; i < spans[s].rows; ++i) {
-        const int64_t r = spans[s].first_row + i, pos = spans[s].start_pos + i;
-        for (int64_t h = 0; h < n_heads; ++h) rope_apply(&q[r * q_dim + h * hd], hd, pos, inv_freq);
-        for (int64_t h = 0; h < n_kv; ++h) rope_apply(&k[r * kv_dim + h * hd], hd, pos, inv_freq);
-        std::copy_n(&k[r * kv_dim], kv_dim, cache.k(layer, pos));
-        std::copy_n(&v[r * kv_dim], kv_dim, cache.v(layer, pos));
-      }
+#pragma omp parallel for schedule(static) if (R >= kParallelRows)
+    for (int64_t r = 0; r < R; ++r) {
+      const auto ri = static_cast<size_t>(r);
+      const float* cs = &rope_cos[ri * static_cast<size_t>(half)];
+      const float* sn = &rope_sin[ri * static_cast<size_t>(half)];
+      rope_rotate(&q[r * q_dim], n_heads, hd, cs, sn);
+      rope_rotate(&k[r * kv_dim], n_kv, hd, cs, sn);
+      KVCache& cache = *batch[row_seq[ri]].cache;
+      std::copy_n(&k[r * kv_dim], kv_dim, cache.k(layer, row_pos[ri]));
+      std::copy_n(&v[r * kv_dim], kv_dim, cache.v(layer, row_pos[ri]));
     }
 
     // Causal attention: row at position p sees positions [max(0, p - window + 1), p]. The query
@@ -181,20 +210,22 @@ std::vector<float> forward(const Model& model, std::span<const SequenceInput> ba
 
     matmul(proj.data(), att.data(), R, w.wo.matrix());
     record(layer, Component::AttentionOutput, proj.data(), H);
-    for (int64_t i = 0; i < R * H; ++i) x[static_cast<size_t>(i)] += proj[static_cast<size_t>(i)];
+    add_rows(x.data(), proj.data(), R, H);
 
     // ---- MLP block: down(silu(gate(x)) * up(x)) ----
     const std::vector<float> ffn_norm = widen(w.ffn_norm);
+#pragma omp parallel for schedule(static) if (R >= kParallelRows)
     for (int64_t r = 0; r < R; ++r) rmsnorm(&xn[r * H], &x[r * H], ffn_norm.data(), H, eps);
     matmul(gate.data(), xn.data(), R, w.w_gate.matrix());
     matmul(up.data(), xn.data(), R, w.w_up.matrix());
     record(layer, Component::GateProj, gate.data(), I);
     record(layer, Component::UpProj, up.data(), I);
-    silu_mul_inplace(gate.data(), up.data(), R * I);
+#pragma omp parallel for schedule(static) if (R >= kParallelRows)
+    for (int64_t r = 0; r < R; ++r) silu_mul_inplace(&gate[r * I], &up[r * I], I);
     matmul(proj.data(), gate.data(), R, w.w_down.matrix());
     record(layer, Component::DownProj, proj.data(), H);
     record(layer, Component::MlpOutput, proj.data(), H);
-    for (int64_t i = 0; i < R * H; ++i) x[static_cast<size_t>(i)] += proj[static_cast<size_t>(i)];
+    add_rows(x.data(), proj.data(), R, H);
   }
 
   for (size_t s = 0; s < batch.size(); ++s) batch[s].cache->advance(spans[s].rows);

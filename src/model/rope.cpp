@@ -44,4 +44,23 @@ void rope_apply(float* x, int64_t d, int64_t pos, const std::vector<float>& inv_
   }
 }
 
+void rope_angles(int64_t pos, const std::vector<float>& inv_freq, float* cos_out, float* sin_out) {
+  for (size_t j = 0; j < inv_freq.size(); ++j) {
+    const float angle = static_cast<float>(pos) * inv_freq[j];
+    cos_out[j] = std::cos(angle);
+    sin_out[j] = std::sin(angle);
+  }
+}
+
+void rope_rotate(float* x, int64_t n_heads, int64_t d, const float* cos, const float* sin) {
+  const int64_t half = d / 2;
+  for (int64_t h = 0; h < n_heads; ++h, x += d)
+#pragma omp simd
+    for (int64_t j = 0; j < half; ++j) {
+      const float a = x[j], b = x[j + half];
+      x[j] = a * cos[j] - b * sin[j];
+      x[j + half] = b * cos[j] + a * sin[j];
+    }
+}
+
 }  // namespace optipfair
