@@ -20,6 +20,7 @@
 #include "tokenizer/tokenizer.h"
 
 #include "bench_support.h"
+#include "util/build_paths.h"
 
 using namespace optipfair;
 using bench::seconds_since;

@@ -10,6 +10,7 @@
 #include <CLI/CLI.hpp>
 
 #include "tokenizer/tokenizer.h"
+#include "util/build_paths.h"
 #include "util/error.h"
 
 namespace {

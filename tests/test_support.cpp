@@ -1,4 +1,5 @@
 #include "test_support.h"
+#include "util/build_paths.h"
 
 #include <array>
 #include <atomic>

@@ -6,6 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "util/build_paths.h"
 #include "util/error.h"
 
 namespace optipfair {

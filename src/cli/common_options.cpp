@@ -1,6 +1,7 @@
 #include <omp.h>
 
 #include "cli/commands.h"
+#include "util/build_paths.h"
 #include "util/progress.h"
 
 namespace optipfair::cli {

@@ -18,11 +18,8 @@
 #include "eval/eval_text.h"
 #include "eval/loglikelihood.h"
 #include "eval/metrics.h"
+#include "util/build_paths.h"
 #include "util/error.h"
-
-#ifndef OPTIPFAIR_EVAL_DATA_DEFAULT
-#define OPTIPFAIR_EVAL_DATA_DEFAULT "../shared/data"
-#endif
 
 namespace optipfair {
 
@@ -793,7 +790,7 @@ const std::vector<std::string>& eval_task_names() {
 
 fs::path default_eval_data_dir() {
   if (const char* env = std::getenv("OPTIPFAIR_SHARED"); env && *env) return fs::path(env) / "data";
-  return fs::path(OPTIPFAIR_EVAL_DATA_DEFAULT);
+  return fs::path(OPTIPFAIR_SHARED_DEFAULT) / "data";
 }
 
 std::vector<std::string> resolve_eval_tasks(const std::vector<std::string>& names) {

@@ -12,6 +12,7 @@
 #include "eval/loglikelihood.h"
 #include "eval_test_model.h"
 #include "test_support.h"
+#include "util/build_paths.h"
 #include "util/error.h"
 
 namespace optipfair {

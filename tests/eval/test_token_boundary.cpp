@@ -5,6 +5,7 @@
 
 #include "eval/loglikelihood.h"
 #include "test_support.h"
+#include "util/build_paths.h"
 
 namespace optipfair {
 namespace {

@@ -8,6 +8,7 @@
 #include "test_support.h"
 #include "tokenizer/gguf_vocab_export.h"
 #include "tokenizer/tokenizer.h"
+#include "util/build_paths.h"
 #include "util/error.h"
 #include "vector_files.h"
 

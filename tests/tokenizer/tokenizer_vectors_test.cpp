@@ -8,6 +8,7 @@
 #include "test_support.h"
 #include "tokenizer/tokenizer.h"
 #include "vector_files.h"
+#include "util/build_paths.h"
 
 namespace optipfair {
 namespace {
