@@ -15,6 +15,7 @@
 #include "bias/bias_analysis.h"
 #include "bias/bias_plots.h"
 #include "bias/bias_report.h"
+#include "io/load_model.h"
 #include "io/model_formats.h"
 #include "model/synthetic.h"
 #include "tokenizer/tokenizer.h"
@@ -55,7 +56,7 @@ int main(int argc, char** argv) {
 
     BiasOptions o;
     o.plot_layers = plot_layers;
-    o.fast = fast;
+    o.precision = fast ? Precision::Fast : Precision::Exact;
     o.progress = false;
     t0 = std::chrono::steady_clock::now();
     const BiasAnalysis a = analyze_bias(model, *tokenizer, pairs, o);

@@ -32,6 +32,7 @@
 #include "eval/eval_text.h"
 #include "eval/inference_timing.h"
 #include "eval/loglikelihood.h"
+#include "io/load_model.h"
 #include "model/model.h"
 #include "tokenizer/tokenizer.h"
 

@@ -1,8 +1,8 @@
-// The whole default fair-prune pipeline, step by step: load, analyse the pair, score the neurons,
-// prune 0.2 %, re-analyse, generate before/after with the notebook's beam search, save. On a
-// synthetic Llama-3.2-1B-shaped BF16 model truncated to 4 layers with the real Llama-3 tokenizer and
-// the 16-token police pair, as the Python timing in ../shared/README.md (≈25.6 s for load, two
-// forward passes with capture, FairnessPruner init, prune 0.2 % and re-measure).
+// The whole default fair-prune pipeline through the library call every front end uses
+// (run_fair_prune): load, analyse the pair, score the neurons, prune, re-analyse, generate
+// before/after with the notebook's beam search, save. On a synthetic Llama-3.2-1B-shaped BF16 model
+// truncated to 4 layers with the real Llama-3 tokenizer and the 16-token police pair, the shape of
+// the Python timing in ../shared/README.md.
 //
 //   bench_fair_prune [--layers 4] [--threads 2] [--percentage 0.2] [--no-generate] [--no-save] [--fast]
 #include <omp.h>
@@ -13,15 +13,13 @@
 
 #include <CLI/CLI.hpp>
 
-#include "bias/bias_analysis.h"
-#include "bias/fairness_pruner.h"
-#include "generate/text_generation.h"
-#include "io/model_formats.h"
-#include "prune/save_pruned.h"
+#include "io/load_model.h"
+#include "pipeline/fair_prune.h"
+#include "pipeline/fair_prune_report.h"
 #include "tokenizer/tokenizer.h"
+#include "util/build_paths.h"
 
 #include "bench_support.h"
-#include "util/build_paths.h"
 
 using namespace optipfair;
 using bench::seconds_since;
@@ -29,8 +27,11 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// The Python reference's figures (../shared/README.md), same steps, same shape, 2 threads.
-constexpr double kPythonSeconds = 25.6;
+double stage(const StageTimes& stages, const std::string& name) {
+  for (const auto& [s, seconds] : stages)
+    if (s == name) return seconds;
+  return 0;
+}
 
 }  // namespace
 
@@ -55,9 +56,12 @@ int main(int argc, char** argv) {
   omp_set_num_threads(threads);
   try {
     const fs::path dir = bench::synthetic_model_dir(cache_dir, "llama-3.2-1b", "bf16", layers);
-    const std::vector<PromptPair> pairs = {
-        {"A Black man walked at night through the neighborhood. The police officer thought he",
-         "A white man walked at night through the neighborhood. The police officer thought he", "race"}};
+    FairPruneOptions options;
+    options.pairs = {{"A Black man walked at night through the neighborhood. The police officer thought he",
+                      "A white man walked at night through the neighborhood. The police officer thought he", "race"}};
+    options.plan.pruning_percentage = percentage;
+    options.precision = fast ? Precision::Fast : Precision::Exact;
+    options.generate = !no_generate;
 
     auto t0 = std::chrono::steady_clock::now();
     const Model model = load_model(dir.string());
@@ -65,71 +69,47 @@ int main(int argc, char** argv) {
     const double t_load = seconds_since(t0);
 
     t0 = std::chrono::steady_clock::now();
-    check_fairness_pairs(pairs);
-    const BiasAnalysis before = analyze_bias(model, *tokenizer, pairs, bias_metrics_options(fast));
-    const double t_analyze = seconds_since(t0);
-
-    t0 = std::chrono::steady_clock::now();
-    const FairnessPruner pruner(model, before.neuron_scores);
-    const double t_score = seconds_since(t0);
-
-    t0 = std::chrono::steady_clock::now();
-    FairnessPlan plan;
-    plan.pruning_percentage = percentage;
-    const FairnessPruneResult r = pruner.prune(plan);
-    const double t_prune = seconds_since(t0);
-
-    t0 = std::chrono::steady_clock::now();
-    const BiasAnalysis after = analyze_bias(r.model, *tokenizer, pairs, bias_metrics_options(fast));
-    const double t_reanalyze = seconds_since(t0);
-
-    double t_generate = 0;
-    std::vector<TextResult> gb, ga;
-    if (!no_generate) {
-      t0 = std::chrono::steady_clock::now();
-      const GenerationConfig g = notebook_beam_config(model, *tokenizer);
-      const std::vector<std::string> prompts = {pairs[0].prompt1, pairs[0].prompt2};
-      gb = generate_text(model, *tokenizer, prompts, g);
-      ga = generate_text(r.model, *tokenizer, prompts, g);
-      t_generate = seconds_since(t0);
-    }
+    const FairPruneResult r = run_fair_prune(model, *tokenizer, options);
+    const double t_pipeline = seconds_since(t0);
 
     double t_save = 0;
     if (!no_save) {
       t0 = std::chrono::steady_clock::now();
       fs::remove_all(fs::path(out_dir) / "pruned");
       fs::create_directories(out_dir);
-      save_pruned_model(r.model, fs::path(out_dir) / "pruned", OutputFormat::HuggingFace);
+      save_fair_pruned_model(r, fs::path(out_dir) / "pruned", OutputFormat::HuggingFace, dir.string());
       t_save = seconds_since(t0);
     }
 
-    const double python_steps = t_load + t_analyze + t_score + t_prune + t_reanalyze;
-    const double total = python_steps + t_generate + t_save;
+    const StageTimes& o = r.original->seconds;
+    const double python_steps = t_load + stage(o, "bias_before") + stage(o, "plan") + stage(r.seconds, "prune") +
+                                stage(r.seconds, "bias_after");
     std::printf("model: synthetic llama-3.2-1b BF16, %lld layers; %d threads; activations %s\n",
                 static_cast<long long>(model.config.num_hidden_layers), threads,
                 fast ? "fast (bf16)" : "exact (float32)");
-    std::printf("pair: %zu + %zu tokens; pruned %.3g %%: %lld -> %lld parameters\n", before.pairs[0].ids1.size(),
-                before.pairs[0].ids2.size(), percentage, static_cast<long long>(r.parameters_before),
-                static_cast<long long>(r.parameters_after));
-    std::printf("mean difference: %.6g -> %.6g\n", before.pairs[0].mean_difference, after.pairs[0].mean_difference);
+    std::printf("pair: %zu + %zu tokens; pruned %.3g %%: %lld -> %lld parameters\n",
+                r.original->bias.pairs[0].ids1.size(), r.original->bias.pairs[0].ids2.size(), percentage,
+                static_cast<long long>(r.parameters_before), static_cast<long long>(r.parameters_after));
+    std::printf("mean difference: %.6g -> %.6g\n", r.used_before.mean_difference, r.used_after.mean_difference);
     std::printf("load          %8.3f s\n", t_load);
-    std::printf("analyse       %8.3f s  (%llu forward calls)\n", t_analyze,
-                static_cast<unsigned long long>(before.forward_calls));
-    std::printf("score         %8.3f s\n", t_score);
-    std::printf("prune         %8.3f s\n", t_prune);
-    std::printf("re-analyse    %8.3f s\n", t_reanalyze);
-    std::printf("  = Python's steps %8.3f s  (Python %.1f s: %.1fx)\n", python_steps, kPythonSeconds,
-                kPythonSeconds / python_steps);
+    std::printf("analyse       %8.3f s  (%llu forward calls)\n", stage(o, "bias_before"),
+                static_cast<unsigned long long>(r.original->bias.forward_calls));
+    std::printf("score + plan  %8.3f s\n", stage(o, "plan"));
+    std::printf("prune         %8.3f s\n", stage(r.seconds, "prune"));
+    std::printf("re-analyse    %8.3f s\n", stage(r.seconds, "bias_after"));
+    std::printf("  = the Python reference's steps: %.3f s\n", python_steps);
     if (!no_generate) {
-      size_t new_tokens = 0;
-      for (const auto* set : {&gb, &ga})
-        for (const TextResult& t : *set) new_tokens += t.sequences[0].tokens.size() - t.prompt_ids.size();
-      std::printf("generate      %8.3f s  (4 prompts, beam search 5 beams, %zu new tokens in all)\n", t_generate,
-                  new_tokens);
+      size_t words = 0;
+      for (const Continuation& c : r.continuations) words += c.before.size() + c.after.size();
+      std::printf("generate      %8.3f s  (%zu prompts before and after, beam search 5 beams, %zu characters)\n",
+                  stage(o, "generate_before") + stage(r.seconds, "generate_after"), r.continuations.size(), words);
     }
+    std::printf("pipeline      %8.3f s  (run_fair_prune, everything above but load)\n", t_pipeline);
     if (!no_save) std::printf("save          %8.3f s\n", t_save);
-    std::printf("total         %8.3f s\n", total);
+    std::printf("total         %8.3f s\n", t_load + t_pipeline + t_save);
     std::printf("peak RSS      %8.0f MiB\n", bench::peak_rss_mib());
+    std::printf("(not measured here: the Python library's same steps took 17.06 s with OpenBLAS, median of 3 on an "
+                "idle 2-core machine, ../shared/README.md, 2026-12-01)\n");
   } catch (const std::exception& e) {
     std::fprintf(stderr, "bench_fair_prune: %s\n", e.what());
     return 1;

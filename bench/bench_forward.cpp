@@ -15,6 +15,7 @@
 #include <CLI/CLI.hpp>
 
 #include "bench_support.h"
+#include "io/load_model.h"
 #include "kernels/matmul.h"
 #include "model/forward.h"
 #include "model/model.h"
@@ -43,7 +44,7 @@ int main(int argc, char** argv) {
   app.add_flag("--capture", capture_all, "also capture all six components of every layer during the prompt");
   CLI11_PARSE(app, argc, argv);
   omp_set_num_threads(threads);
-  matmul_set_exact(exact);
+  const Precision precision = exact ? Precision::Exact : Precision::Fast;
 
   if (model_path.empty()) {
     model_path = bench::synthetic_model_dir(cache_dir, preset, dtype_name_arg, layers).string();
@@ -66,7 +67,7 @@ int main(int argc, char** argv) {
                               std::vector<Component>(kAllComponents.begin(), kAllComponents.end()));
     t0 = std::chrono::steady_clock::now();
     std::vector<float> logits = forward(model, std::span<const SequenceInput>(&in, 1), LogitsMode::Last,
-                                        capture_all ? &capture : nullptr);
+                                        capture_all ? &capture : nullptr, precision);
     best_pp = std::min(best_pp, seconds_since(t0));
     if (capture_all && r == 0) {
       size_t floats = 0, keys = 0;
@@ -81,7 +82,7 @@ int main(int argc, char** argv) {
     for (int i = 0; i < gen; ++i) {
       const int32_t next = static_cast<int32_t>(std::max_element(logits.begin(), logits.end()) - logits.begin());
       SequenceInput step{std::span<const int32_t>(&next, 1), &cache};
-      logits = forward(model, std::span<const SequenceInput>(&step, 1), LogitsMode::Last);
+      logits = forward(model, std::span<const SequenceInput>(&step, 1), LogitsMode::Last, nullptr, precision);
     }
     best_tg = std::min(best_tg, seconds_since(t0));
   }

@@ -117,7 +117,7 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
 
   omp_set_num_threads(threads);
-  matmul_set_exact(exact);
+  const Precision precision = exact ? Precision::Exact : Precision::Fast;
   if (!isa_s.empty()) {
     for (MatmulIsa i : {MatmulIsa::Scalar, MatmulIsa::Avx2, MatmulIsa::Avx512, MatmulIsa::Avx512Bf16})
       if (isa_s == matmul_isa_name(i)) matmul_set_isa(i);
@@ -142,7 +142,7 @@ int main(int argc, char** argv) {
         flops += 2.0 * T * w.m.rows * w.m.cols;
         bytes += static_cast<double>(w.bytes.size());
       }
-      Timing tm = time_call([&] { for (const Weights& w : all) matmul(y.data(), x.data(), T, w.m); }, min_time);
+      Timing tm = time_call([&] { for (const Weights& w : all) matmul(y.data(), x.data(), T, w.m, precision); }, min_time);
       const double busy = tm.cpu / threads;
       std::printf("smollm2 T=%-4lld wall %8.2f ms %8.1f GFLOP/s %7.1f GB/s | cpu/threads %8.2f ms %8.1f GFLOP/s %7.1f GB/s\n",
                   static_cast<long long>(T), tm.wall * 1e3, flops / tm.wall * 1e-9, bytes / tm.wall * 1e-9,
@@ -162,7 +162,7 @@ int main(int argc, char** argv) {
       std::normal_distribution<float> normal(0.0f, 1.0f);
       for (float& v : x) v = normal(rng);
       const double flops = 2.0 * T * s.N * s.K;
-      Timing tm = time_call([&] { matmul(y.data(), x.data(), T, w.m); }, min_time);
+      Timing tm = time_call([&] { matmul(y.data(), x.data(), T, w.m, precision); }, min_time);
       const double busy = tm.cpu / threads, wb = static_cast<double>(w.bytes.size());
       std::printf("%6lld %6lld %5lld | %9.3f %9.1f %8.1f | %9.3f %9.1f %8.1f |", static_cast<long long>(s.K),
                   static_cast<long long>(s.N), static_cast<long long>(T), tm.wall * 1e3,

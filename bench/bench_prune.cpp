@@ -18,6 +18,7 @@
 #include <CLI/CLI.hpp>
 
 #include "bench_support.h"
+#include "io/load_model.h"
 #include "io/model_formats.h"
 #include "model/model.h"
 #include "model/synthetic.h"

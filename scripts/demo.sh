@@ -3,7 +3,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
-bash scripts/build.sh build
+# Only the command and the libraries it links: the tests and benchmarks are not needed here.
+OPTIPFAIR_BUILD_TARGET=optipfair bash scripts/build.sh build
 bin=build/src/cli/optipfair
 out=${OPTIPFAIR_DEMO_OUT:-demo-output}
 echo "== optipfair analyze (bundled demo model) =="

@@ -18,18 +18,6 @@ double seconds_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 
-// Restores the matmul accuracy mode on every exit path.
-class ExactScope {
- public:
-  explicit ExactScope(bool exact) : saved_(matmul_exact()) { matmul_set_exact(exact); }
-  ~ExactScope() { matmul_set_exact(saved_); }
-  ExactScope(const ExactScope&) = delete;
-  ExactScope& operator=(const ExactScope&) = delete;
-
- private:
-  bool saved_;
-};
-
 bool blank(const std::string& s) { return s.find_first_not_of(" \t\r\n") == std::string::npos; }
 
 std::vector<int32_t> encode_checked(const Tokenizer& tok, const std::string& text, size_t pair, int which,
@@ -54,7 +42,7 @@ std::vector<std::string> token_labels(const Tokenizer& tok, const std::vector<in
 // Rows of `a` for the aligned groups of one side: the activation itself when the alignment is
 // positional, else mean-pooled rows.
 const float* aligned_rows(const TokenAlignment& al, bool first, const Activation& a, std::vector<float>& buffer) {
-  if (al.method == "positional") return a.data.data();
+  if (al.method == AlignmentMethod::Positional) return a.data.data();
   pool_rows(al, first, a.data.data(), a.cols, buffer);
   return buffer.data();
 }
@@ -115,8 +103,7 @@ BiasAnalysis analyze_bias(const Model& model, const Tokenizer& tokenizer, const 
   out.components = options.components;
   out.num_layers = n_layers;
   out.plot_layers = parse_layer_selection(options.plot_layers, n_layers);
-  out.fast = options.fast;
-  ExactScope exact(!options.fast);
+  out.precision = options.precision;
 
   auto t0 = std::chrono::steady_clock::now();
   out.pairs.resize(pairs.size());
@@ -172,7 +159,7 @@ BiasAnalysis analyze_bias(const Model& model, const Tokenizer& tokenizer, const 
       }
     for (size_t s = 0; s < batch.size(); ++s) batch[s].cache = &caches[s];
     auto tf = std::chrono::steady_clock::now();
-    forward(model, batch, LogitsMode::None, &capture);
+    forward(model, batch, LogitsMode::None, &capture, options.precision);
     out.seconds_forward += seconds_since(tf);
     out.sequences_processed += batch.size();
 
@@ -195,7 +182,7 @@ BiasAnalysis analyze_bias(const Model& model, const Tokenizer& tokenizer, const 
       pa.aligned_metrics = python_bias_metrics(per_key);
       pa.python_metrics = pa.equal_length ? pa.aligned_metrics : nlohmann::ordered_json::object();
       pa.mean_difference = pa.aligned_metrics["overall_metrics"]["mean_difference"].get<double>();
-      if (options.keep_plot_data)
+      if (options.keep_plot_data && (options.plot_pairs < 0 || static_cast<int64_t>(p) < options.plot_pairs))
         for (int l : out.plot_layers)
           for (Component c : options.plot_components)
             if (contains(options.components, c))
@@ -228,20 +215,20 @@ BiasAnalysis analyze_bias(const Model& model, const Tokenizer& tokenizer, const 
   return out;
 }
 
-BiasOptions bias_metrics_options(bool fast) {
+BiasOptions bias_metrics_options(Precision precision) {
   BiasOptions o;
   o.keep_plot_data = false;
   o.progress = false;
-  o.fast = fast;
+  o.precision = precision;
   return o;
 }
 
 NeuronBiasScores neuron_bias_scores(const Model& model, const Tokenizer& tokenizer, const std::vector<PromptPair>& pairs,
-                                    bool fast) {
+                                    Precision precision) {
   BiasOptions o;
   o.components = {Component::GateProj, Component::UpProj};
   o.keep_plot_data = false;
-  o.fast = fast;
+  o.precision = precision;
   o.progress = false;
   return analyze_bias(model, tokenizer, pairs, o).neuron_scores;
 }

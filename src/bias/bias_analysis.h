@@ -10,6 +10,7 @@
 
 #include "bias/prompt_pairs.h"
 #include "bias/token_alignment.h"
+#include "kernels/matmul.h"
 #include "model/capture.h"
 #include "model/model.h"
 #include "tokenizer/tokenizer.h"
@@ -26,9 +27,10 @@ struct BiasOptions {
   std::vector<Component> plot_components{Component::MlpOutput, Component::AttentionOutput, Component::GateProj,
                                          Component::UpProj};
   bool keep_plot_data = true;
-  // false (default): activations stay float32 through every matrix product (matmul_set_exact(true)),
-  // because bias metrics are small differences of activations; true allows bf16-rounded activations.
-  bool fast = false;
+  int64_t plot_pairs = -1;  // keep plot data for the first N pairs only; -1: every pair
+  // Exact (default): activations stay float32 through every matrix product, because bias metrics are
+  // small differences of activations; Fast allows bf16-rounded activations (kernels/matmul.h).
+  Precision precision = Precision::Exact;
   int64_t max_batch_tokens = 2048;  // rows per forward() call
   bool progress = true;
 };
@@ -81,7 +83,7 @@ struct BiasAnalysis {
   uint64_t forward_calls = 0;        // forward() calls made by the analysis
   uint64_t sequences_processed = 0;  // prompts run through the model (2 per pair)
   double seconds_tokenize = 0, seconds_forward = 0, seconds_metrics = 0;
-  bool fast = false;
+  Precision precision = Precision::Exact;
 };
 
 // Runs the analysis. Throws Error for an empty prompt, a prompt longer than the model's context, a
@@ -91,11 +93,12 @@ BiasAnalysis analyze_bias(const Model& model, const Tokenizer& tokenizer, const 
 
 // Options for metrics and neuron scores only: no token-level data kept for plots, no progress bar
 // (fair-prune's before/after measurements).
-BiasOptions bias_metrics_options(bool fast);
+BiasOptions bias_metrics_options(Precision precision = Precision::Exact);
 
 // Per-layer neuron bias scores only (gate_proj and up_proj captured, nothing else), for fair-prune.
 NeuronBiasScores neuron_bias_scores(const Model& model, const Tokenizer& tokenizer,
-                                    const std::vector<PromptPair>& pairs, bool fast = false);
+                                    const std::vector<PromptPair>& pairs,
+                                    Precision precision = Precision::Exact);
 
 // Aggregates over a set of pairs: mean_difference over pairs, per component the mean per layer, the
 // signed direction per key and how consistent it is across pairs. `indices` selects pairs (all when empty).

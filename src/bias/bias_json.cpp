@@ -155,7 +155,7 @@ nlohmann::ordered_json bias_summary_json(const BiasAnalysis& analysis) {
   j["components"] = comps;
   j["num_layers"] = analysis.num_layers;
   j["plot_layers"] = analysis.plot_layers;
-  j["activations"] = analysis.fast ? "fast: activations may be rounded to bf16 inside matrix products with BF16 weights"
+  j["activations"] = analysis.precision == Precision::Fast ? "fast: activations may be rounded to bf16 inside matrix products with BF16 weights"
                                    : "exact: float32 activations in every matrix product";
   j["forward_calls"] = analysis.forward_calls;
   j["sequences_processed"] = analysis.sequences_processed;

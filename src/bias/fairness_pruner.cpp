@@ -33,10 +33,10 @@ void check_fairness_pairs(const std::vector<PromptPair>& pairs) {
 }
 
 FairnessPruner::FairnessPruner(const Model& model, const Tokenizer& tokenizer, const std::vector<PromptPair>& pairs,
-                               bool fast)
+                               Precision precision)
     : model_(&model) {
   check_fairness_pairs(pairs);
-  bias_ = neuron_bias_scores(model, tokenizer, pairs, fast);
+  bias_ = neuron_bias_scores(model, tokenizer, pairs, precision);
   compute_importance();
 }
 
@@ -90,74 +90,41 @@ std::vector<float> FairnessPruner::prunability(int layer, FairnessMethod method,
 
 void FairnessPruner::validate(const FairnessPlan& p) const { validate_fairness_plan(*model_, p); }
 
+namespace {
+
+WidthPruningOptions width_options_of(const FairnessPlan& p) {
+  WidthPruningOptions o;
+  static_cast<WidthTarget&>(o) = p;
+  return o;
+}
+
+}  // namespace
+
 void validate_fairness_plan(const Model& model, const FairnessPlan& p) {
-  const int num_layers = static_cast<int>(model.layers.size());
-  if (p.pruning_percentage && !p.layer_percentages.empty())
-    throw Error("give either a pruning percentage for every layer or a per-layer map, not both");
-  if (!p.pruning_percentage && p.layer_percentages.empty())
-    throw Error("give a pruning percentage or a per-layer map");
   if (p.method == FairnessMethod::Hybrid && !(p.bias_weight >= 0 && p.bias_weight <= 1))
     throw Error("bias weight must be between 0 and 1, got " + std::to_string(p.bias_weight));
-  auto check_percent = [](double v, const std::string& where) {
-    if (v >= 100) throw Error(where + "pruning " + std::to_string(v) + " % would remove every neuron; use less than 100");
-    if (!(v >= 0)) throw Error(where + "pruning percentage must be in [0, 100), got " + std::to_string(v));
-  };
-  if (p.pruning_percentage) check_percent(*p.pruning_percentage, "");
-  for (const auto& [layer, v] : p.layer_percentages) {
-    if (layer < 0 || layer >= num_layers)
-      throw Error("layer " + std::to_string(layer) + " does not exist (the model has " + std::to_string(num_layers) +
-                  " layers, 0 to " + std::to_string(num_layers - 1) + ")");
-    check_percent(v, "layer " + std::to_string(layer) + ": ");
-  }
-  if (p.expansion_divisor) {
-    const int64_t d = *p.expansion_divisor;
-    if (d != 32 && d != 64 && d != 128 && d != 256)
-      throw Error("expansion divisor must be 32, 64, 128 or 256, got " + std::to_string(d));
-  }
+  width_options_validate(model, width_options_of(p));
 }
 
 PruningPlan FairnessPruner::plan(const FairnessPlan& p) const {
   validate(p);
-  PruningPlan out;
+  WidthPruningOptions o = width_options_of(p);
+  // Lowest prunability kept: the planner keeps the highest scores, so rank by the negated score
+  // (exact in float); ties go to the lower index, as everywhere.
   for (int l = 0; l < static_cast<int>(model_->layers.size()); ++l) {
-    LayerPlan lp;
-    lp.layer = l;
-    lp.original_size = model_->layers[l].intermediate_size();
-    lp.new_size = lp.original_size;
-    double percent = 0;
-    if (p.pruning_percentage) {
-      percent = *p.pruning_percentage;
-    } else if (auto it = p.layer_percentages.find(l); it != p.layer_percentages.end()) {
-      percent = it->second;
-    }
-    // The notebook skips a layer at 0 % without touching it.
-    if (percent > 0) {
-      int64_t k = neurons_to_keep(lp.original_size, percent);
-      if (p.expansion_divisor) k = round_to_divisor(k, lp.original_size, *p.expansion_divisor);
-      lp.scores = prunability(l, p.method, p.bias_weight);
-      // Lowest prunability kept: rank by the negated score (exact in float), ties to the lower index.
-      std::vector<float> negated(lp.scores.size());
-      for (size_t i = 0; i < negated.size(); ++i) negated[i] = -lp.scores[i];
-      lp.kept = select_top_neurons(negated, k);
-      lp.new_size = k;
-      lp.pruned = true;
-      lp.pruning_percentage = percent;
-    }
-    if (!lp.pruned) {
-      lp.kept.resize(lp.original_size);
-      for (int64_t i = 0; i < lp.original_size; ++i) lp.kept[i] = i;
-    }
-    out.layers.push_back(std::move(lp));
+    std::vector<float> keep = prunability(l, p.method, p.bias_weight);
+    for (float& v : keep) v = -v;
+    o.scores.push_back(std::move(keep));
   }
-  return out;
+  return plan_width_pruning(*model_, o);
 }
 
-FairnessPruneResult FairnessPruner::prune(const FairnessPlan& p) const {
+FairnessPruneResult FairnessPruner::prune(const FairnessPlan& p, PruneMode mode) const {
   PruningPlan pl = plan(p);
-  Model pruned = apply_kept_neurons(*model_, pl.kept_per_layer());
+  Model pruned = apply_pruning_plan(*model_, pl, mode);
   FairnessPruneResult r{std::move(pruned), std::move(pl), 0, 0};
   r.parameters_before = count_parameters(*model_).total();
-  r.parameters_after = count_parameters(r.model).total();
+  r.parameters_after = r.parameters_before - plan_parameters_removed(*model_, r.plan);
   return r;
 }
 
@@ -166,6 +133,8 @@ nlohmann::ordered_json fairness_plan_json(const FairnessPlan& p, const PruningPl
   j["method"] = fairness_method_name(p.method);
   if (p.method == FairnessMethod::Hybrid) j["bias_weight"] = p.bias_weight;
   if (p.pruning_percentage) j["pruning_percentage"] = *p.pruning_percentage;
+  if (p.expansion_rate) j["expansion_rate"] = *p.expansion_rate;
+  if (!p.layer_indices.empty()) j["layer_indices"] = p.layer_indices;
   if (!p.layer_percentages.empty()) {
     nlohmann::ordered_json m = nlohmann::ordered_json::object();
     for (const auto& [l, v] : p.layer_percentages) m[std::to_string(l)] = v;

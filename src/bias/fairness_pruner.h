@@ -15,6 +15,7 @@
 #include "bias/bias_analysis.h"
 #include "bias/prompt_pairs.h"
 #include "model/model.h"
+#include "prune/apply.h"
 #include "prune/plan.h"
 #include "tokenizer/tokenizer.h"
 
@@ -29,17 +30,17 @@ enum class FairnessMethod {
 FairnessMethod fairness_method_from_name(std::string_view name);
 const char* fairness_method_name(FairnessMethod method);
 
-struct FairnessPlan {
+// Which neurons go: ranked by prunability (method, bias weight), counted exactly as width pruning
+// counts them (the WidthTarget base: a percentage, an expansion rate, layer indices or a per-layer
+// map, a divisor), and checked by the same code.
+struct FairnessPlan : WidthTarget {
   FairnessMethod method = FairnessMethod::Hybrid;
-  double bias_weight = 0.5;                  // hybrid only, in [0, 1]
-  std::optional<double> pruning_percentage;  // every layer, in [0, 100)
-  std::map<int, double> layer_percentages;   // or only these layers; exclusive with the above
-  std::optional<int64_t> expansion_divisor;  // 32, 64, 128 or 256, as `prune`
+  double bias_weight = 0.5;  // hybrid only, in [0, 1]
 };
 
 struct FairnessPruneResult {
   Model model;
-  PruningPlan plan;  // LayerPlan::scores holds the prunability ranked (lowest kept)
+  PruningPlan plan;  // LayerPlan::scores holds the negated prunability (higher keeps)
   int64_t parameters_before = 0;
   int64_t parameters_after = 0;
 };
@@ -49,7 +50,8 @@ struct FairnessPruneResult {
 void check_fairness_pairs(const std::vector<PromptPair>& pairs);
 
 // Throws Error with the reason for a plan that cannot be made on this model (needs no scores, so
-// a command can refuse a bad plan before measuring anything).
+// a command can refuse a bad plan before measuring anything): width_options_validate's checks and
+// the bias weight.
 void validate_fairness_plan(const Model& model, const FairnessPlan& plan);
 
 class FairnessPruner {
@@ -57,7 +59,7 @@ class FairnessPruner {
   // Measures the bias scores on `pairs` (checked with check_fairness_pairs) and the MAW importance
   // of every layer.
   FairnessPruner(const Model& model, const Tokenizer& tokenizer, const std::vector<PromptPair>& pairs,
-                 bool fast = false);
+                 Precision precision = Precision::Exact);
   // From scores measured elsewhere (one vector per layer, as wide as the layer), e.g. the
   // neuron_scores of an analyze_bias run, so one pass over the pairs serves both.
   FairnessPruner(const Model& model, NeuronBiasScores scores);
@@ -71,8 +73,9 @@ class FairnessPruner {
   // Throws Error with the reason for a plan that cannot be made.
   void validate(const FairnessPlan& plan) const;
   PruningPlan plan(const FairnessPlan& plan) const;
-  // A new model; the pruner's model is not modified.
-  FairnessPruneResult prune(const FairnessPlan& plan) const;
+  // A new model; the pruner's model is not modified. With PruneMode::Zero the neurons stay in
+  // place, zeroed, and parameters_after counts the weights still in use.
+  FairnessPruneResult prune(const FairnessPlan& plan, PruneMode mode = PruneMode::Remove) const;
 
  private:
   void compute_importance();

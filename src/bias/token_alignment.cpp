@@ -4,6 +4,10 @@
 
 namespace optipfair {
 
+const char* alignment_method_name(AlignmentMethod method) {
+  return method == AlignmentMethod::Positional ? "positional" : "lcs_pooled";
+}
+
 TokenAlignment align_tokens(std::span<const int32_t> ids1, std::span<const int32_t> ids2) {
   TokenAlignment al;
   const int64_t n1 = static_cast<int64_t>(ids1.size()), n2 = static_cast<int64_t>(ids2.size());
@@ -12,14 +16,14 @@ TokenAlignment align_tokens(std::span<const int32_t> ids1, std::span<const int32
   while (al.prefix < std::min(n1, n2) && ids1[al.prefix] == ids2[al.prefix]) ++al.prefix;
   while (al.suffix < std::min(n1, n2) - al.prefix && ids1[n1 - 1 - al.suffix] == ids2[n2 - 1 - al.suffix]) ++al.suffix;
   if (n1 == n2) {
-    al.method = "positional";
+    al.method = AlignmentMethod::Positional;
     for (int64_t t = 0; t < n1; ++t) {
       al.groups.push_back({t, t + 1, t, t + 1});
       al.equal_rows += ids1[t] == ids2[t] ? 1 : 0;
     }
     return al;
   }
-  al.method = "lcs_pooled";
+  al.method = AlignmentMethod::LcsPooled;
   // Longest common subsequence table over the whole sequences (prompts are short).
   std::vector<int32_t> L(static_cast<size_t>((n1 + 1) * (n2 + 1)), 0);
   auto at = [&](int64_t i, int64_t j) -> int32_t& { return L[static_cast<size_t>(i * (n2 + 1) + j)]; };
@@ -91,7 +95,7 @@ void pool_rows(const TokenAlignment& alignment, bool first, const float* a, int6
 
 nlohmann::ordered_json TokenAlignment::to_json() const {
   nlohmann::ordered_json j;
-  j["method"] = method;
+  j["method"] = alignment_method_name(method);
   j["tokens1"] = len1;
   j["tokens2"] = len2;
   j["aligned_rows"] = groups.size();
@@ -110,7 +114,7 @@ nlohmann::ordered_json TokenAlignment::to_json() const {
 }
 
 std::string TokenAlignment::describe() const {
-  if (method == "positional")
+  if (method == AlignmentMethod::Positional)
     return "equal lengths (" + std::to_string(len1) + " tokens): token t of prompt 1 compared with token t of prompt 2";
   size_t pooled = 0;
   for (const auto& g : groups) pooled += g.one_to_one() ? 0 : 1;

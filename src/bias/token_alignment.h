@@ -25,8 +25,15 @@ struct AlignedGroup {
   bool one_to_one() const { return end1 - begin1 == 1 && end2 - begin2 == 1; }
 };
 
+enum class AlignmentMethod : uint8_t {
+  Positional,  // equal lengths: row t with row t
+  LcsPooled,   // different lengths: common tokens one to one, differing runs mean-pooled
+};
+// "positional" or "lcs_pooled", the names the JSON output uses.
+const char* alignment_method_name(AlignmentMethod method);
+
 struct TokenAlignment {
-  std::string method;                // "positional" or "lcs_pooled"
+  AlignmentMethod method = AlignmentMethod::Positional;
   std::vector<AlignedGroup> groups;  // in order; one aligned row each
   int64_t len1 = 0, len2 = 0;
   int64_t prefix = 0, suffix = 0;    // equal leading / trailing tokens

@@ -4,6 +4,7 @@
 
 #include "cli/commands.h"
 #include "cli/cli_values.h"
+#include "io/load_model.h"
 #include "model/model.h"
 #include "model/param_count.h"
 

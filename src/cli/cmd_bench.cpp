@@ -5,6 +5,7 @@
 
 #include "cli/commands.h"
 #include "eval/inference_timing.h"
+#include "io/load_model.h"
 #include "model/model.h"
 #include "tokenizer/tokenizer.h"
 

@@ -12,8 +12,10 @@
 #include "bias/prompt_pairs.h"
 #include "cli/commands.h"
 #include "cli/pair_options.h"
+#include "io/load_model.h"
 #include "report/html_report.h"
 #include "util/error.h"
+#include "util/json_file.h"
 
 namespace optipfair::cli {
 
@@ -74,13 +76,6 @@ std::string regenerate_command(const BiasCliOptions& o, const std::string& model
   return command_line_quote(args);
 }
 
-void write_json(const std::filesystem::path& path, const nlohmann::ordered_json& j) {
-  std::ofstream out(path);
-  if (!out) throw Error("cannot write " + path.string());
-  out << j.dump(4) << "\n";
-  if (!out) throw Error("cannot write " + path.string());
-}
-
 void run_bias(const BiasCliOptions& o) {
   apply_threads(o.common);
   const std::vector<PromptPair> pairs = collect_pairs(o.sources);
@@ -99,7 +94,7 @@ void run_bias(const BiasCliOptions& o) {
   BiasOptions bo;
   bo.components = components;
   bo.plot_layers = o.layers;
-  bo.fast = o.fast;
+  bo.precision = o.fast ? Precision::Fast : Precision::Exact;
   bo.max_batch_tokens = o.batch_tokens;
   bo.progress = !o.common.quiet;
   bo.keep_plot_data = (plot.heatmap || plot.pca) && !no_pair_plots;
@@ -107,10 +102,10 @@ void run_bias(const BiasCliOptions& o) {
 
   const std::filesystem::path dir = o.output_dir;
   std::filesystem::create_directories(dir);
-  write_json(dir / "bias_metrics.json", bias_metrics_json(analysis));
+  write_json_file(dir / "bias_metrics.json", bias_metrics_json(analysis), 4);
   nlohmann::ordered_json summary = bias_summary_json(analysis);
-  write_json(dir / "bias_summary.json", summary);
-  write_json(dir / "neuron_bias_scores.json", neuron_scores_json(analysis.neuron_scores));
+  write_json_file(dir / "bias_summary.json", summary, 4);
+  write_json_file(dir / "neuron_bias_scores.json", neuron_scores_json(analysis.neuron_scores), 4);
 
   std::vector<PlotFile> plots;
   if (no_pair_plots) {

@@ -9,6 +9,7 @@
 #include "cli/commands.h"
 #include "eval/eval_report.h"
 #include "eval/eval_tasks.h"
+#include "io/load_model.h"
 #include "model/model.h"
 #include "tokenizer/tokenizer.h"
 #include "util/error.h"

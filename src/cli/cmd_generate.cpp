@@ -8,6 +8,7 @@
 
 #include "cli/commands.h"
 #include "generate/text_generation.h"
+#include "io/load_model.h"
 #include "model/model.h"
 #include "tokenizer/tokenizer.h"
 

@@ -7,6 +7,7 @@
 
 #include "cli/commands.h"
 #include "cli/cli_values.h"
+#include "io/load_model.h"
 #include "io/model_formats.h"
 #include "model/model.h"
 #include "prune/calibration.h"

@@ -78,9 +78,7 @@ void read_rope_scaling(const GgufFile& g, const std::string& arch, ModelConfig& 
   // Our own keys carry the exact Hugging Face parameters when we wrote the file.
   if (g.has("optipfair.rope_scaling.type")) {
     RopeScaling& r = c.rope_scaling;
-    r.type = g.get_string("optipfair.rope_scaling.type");
-    if (r.type != "none" && r.type != "linear" && r.type != "llama3")
-      throw Error("GGUF rope scaling type '" + r.type + "' is not supported (supported: linear, llama3)");
+    r.type = rope_scaling_type_parse(g.get_string("optipfair.rope_scaling.type"));
     r.factor = g.get_float("optipfair.rope_scaling.factor");
     r.low_freq_factor = g.get_float("optipfair.rope_scaling.low_freq_factor");
     r.high_freq_factor = g.get_float("optipfair.rope_scaling.high_freq_factor");
@@ -96,7 +94,7 @@ void read_rope_scaling(const GgufFile& g, const std::string& arch, ModelConfig& 
     factor = g.get_float(arch + ".rope.scale_linear");
   }
   if (type == "linear" && factor != 1.0) {
-    c.rope_scaling.type = "linear";
+    c.rope_scaling.type = RopeScalingType::Linear;
     c.rope_scaling.factor = factor;
   } else if (type != "none" && type != "linear") {
     throw Error("GGUF rope scaling type '" + type + "' is not supported (supported: linear, llama3)");
@@ -110,7 +108,7 @@ void read_rope_scaling(const GgufFile& g, const std::string& arch, ModelConfig& 
   std::vector<float> stored(static_cast<size_t>(freqs->shape[0]));
   std::memcpy(stored.data(), freqs->data, stored.size() * sizeof(float));
   RopeScaling& r = c.rope_scaling;
-  r.type = "llama3";
+  r.type = RopeScalingType::Llama3;
   r.factor = *std::max_element(stored.begin(), stored.end());
   r.low_freq_factor = 1.0;
   r.high_freq_factor = 4.0;
@@ -156,7 +154,7 @@ Model load_gguf_model(const fs::path& file) {
   auto key = [&](const std::string& k) { return arch + "." + k; };
 
   ModelConfig c;
-  c.model_type = (arch == "deci") ? "llama" : arch;
+  c.model_type = arch == "deci" ? ModelType::Llama : model_type_parse(arch);
   c.hidden_size = g.get_int(key("embedding_length"));
   c.num_hidden_layers = g.get_int(key("block_count"));
   if (c.num_hidden_layers <= 0 || c.num_hidden_layers > 100000)
@@ -321,13 +319,12 @@ void save_gguf_model(const Model& m, const fs::path& file, const SaveOptions& op
   for (const LayerWeights& w : m.layers) widths.push_back(w.intermediate_size());
   const bool uniform = std::all_of(widths.begin(), widths.end(), [&](int64_t x) { return x == widths.front(); });
   std::string arch;
-  if (c.model_type == "llama" || c.model_type == "mistral") {
-    arch = uniform ? "llama" : "deci";
-  } else if (c.model_type == "qwen2" || c.model_type == "qwen3") {
+  switch (c.model_type) {
+    case ModelType::Llama:
+    case ModelType::Mistral: arch = uniform ? "llama" : "deci"; break;
     // No llama.cpp arch reads per-layer widths with qwen's biases / norms; our loader still does.
-    arch = c.model_type;
-  } else {
-    throw Error("cannot save architecture '" + c.model_type + "' as GGUF");
+    case ModelType::Qwen2:
+    case ModelType::Qwen3: arch = model_type_name(c.model_type); break;
   }
   const bool permute = arch_is_permuted(arch);
   auto key = [&](const std::string& k) { return arch + "." + k; };
@@ -355,16 +352,16 @@ void save_gguf_model(const Model& m, const fs::path& file, const SaveOptions& op
   w.set(key("rope.dimension_count"), gguf_uint32(static_cast<uint32_t>(c.head_dim)));
   w.set(key("vocab_size"), gguf_uint32(static_cast<uint32_t>(c.vocab_size)));
   std::vector<float> rope_factors;
-  if (c.rope_scaling.type != "none") {
+  if (c.rope_scaling.type != RopeScalingType::None) {
     // llama.cpp reads linear scaling from keys and llama3 scaling from rope_freqs.weight; our own
     // keys keep the exact Hugging Face parameters for a lossless reload.
-    if (c.rope_scaling.type == "linear") {
+    if (c.rope_scaling.type == RopeScalingType::Linear) {
       w.set(key("rope.scaling.type"), gguf_string("linear"));
       w.set(key("rope.scaling.factor"), gguf_float32(static_cast<float>(c.rope_scaling.factor)));
-    } else if (c.rope_scaling.type == "llama3") {
+    } else if (c.rope_scaling.type == RopeScalingType::Llama3) {
       rope_factors = llama3_rope_factors(c);
     }
-    w.set("optipfair.rope_scaling.type", gguf_string(c.rope_scaling.type));
+    w.set("optipfair.rope_scaling.type", gguf_string(rope_scaling_type_name(c.rope_scaling.type)));
     w.set("optipfair.rope_scaling.factor", gguf_float64(c.rope_scaling.factor));
     w.set("optipfair.rope_scaling.low_freq_factor", gguf_float64(c.rope_scaling.low_freq_factor));
     w.set("optipfair.rope_scaling.high_freq_factor", gguf_float64(c.rope_scaling.high_freq_factor));

@@ -7,6 +7,7 @@
 #include "io/model_formats.h"
 #include "io/safetensors_writer.h"
 #include "util/error.h"
+#include "util/paths.h"
 
 namespace optipfair {
 
@@ -138,17 +139,6 @@ void write_folder(const Model& model, const fs::path& dir, const SaveOptions& op
   }
 }
 
-// True when `inner` is `outer` or lies inside it, through symlinks and different spellings.
-bool same_or_inside(const fs::path& inner, const fs::path& outer) {
-  std::error_code ec;
-  if (!fs::exists(outer, ec) || !fs::exists(inner, ec)) return false;
-  for (fs::path p = fs::canonical(inner, ec); !ec && !p.empty(); p = p.parent_path()) {
-    if (fs::equivalent(p, outer, ec)) return true;
-    if (p == p.parent_path()) break;
-  }
-  return false;
-}
-
 fs::path normalised(const fs::path& dir) {
   fs::path d = fs::absolute(dir).lexically_normal();
   if (d.filename().empty()) d = d.parent_path();
@@ -166,7 +156,7 @@ void save_hf_model(const Model& model, const fs::path& dir_in, const SaveOptions
   if (options.dtype && *options.dtype == DType::Q8_0)
     throw Error("safetensors stores F32, F16 or BF16 tensors, not Q8_0");
   const fs::path dir = normalised(dir_in);
-  if (!model.source.empty() && same_or_inside(model.source, dir))
+  if (!model.source.empty() && path_same_or_inside(model.source, dir))
     throw Error("refusing to write over the model's own files in " + dir.string() +
                 "; choose another output folder");
   std::error_code ec;

@@ -99,7 +99,7 @@ Model load_llama2c_model(const fs::path& file) {
                 std::to_string(expected) + (mapped->size() < expected ? " (truncated)" : ""));
 
   ModelConfig c;
-  c.model_type = "llama";
+  c.model_type = ModelType::Llama;
   c.vocab_size = V;
   c.hidden_size = D;
   c.num_hidden_layers = L;

@@ -1,4 +1,4 @@
-// One loader and one saver per on-disk format. model/model.cpp's load_model picks among them.
+// One loader and one saver per on-disk format. io/load_model.cpp picks among the loaders.
 #pragma once
 #include <cstdint>
 #include <filesystem>

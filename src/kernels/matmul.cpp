@@ -32,7 +32,6 @@ MatmulIsa detect_isa() {
 
 const MatmulIsa g_best_isa = detect_isa();
 std::atomic<MatmulIsa> g_isa{g_best_isa};
-std::atomic<bool> g_exact{false};
 
 void check_matrix(const WeightMatrix& w) {
   if (w.rows < 0 || w.cols < 0)
@@ -82,8 +81,13 @@ double widen(const uint8_t* row, DType dtype, int64_t k) {
 
 }  // namespace
 
-void matmul_set_exact(bool exact) { g_exact.store(exact); }
-bool matmul_exact() { return g_exact.load(); }
+Precision precision_from_name(std::string_view name) {
+  if (name == "fast") return Precision::Fast;
+  if (name == "exact") return Precision::Exact;
+  throw Error("unknown precision '" + std::string(name) + "' (use fast or exact)");
+}
+
+const char* precision_name(Precision precision) { return precision == Precision::Exact ? "exact" : "fast"; }
 
 MatmulIsa matmul_isa_best() { return g_best_isa; }
 MatmulIsa matmul_isa() { return g_isa.load(); }
@@ -115,7 +119,7 @@ void matmul_naive(float* y, const float* x, int64_t T, const WeightMatrix& w) {
   }
 }
 
-void matmul(float* y, const float* x, int64_t T, const WeightMatrix& w) {
+void matmul(float* y, const float* x, int64_t T, const WeightMatrix& w, Precision precision) {
   check_call(y, x, T, w);
   const int64_t N = w.rows, K = w.cols;
   if (T == 0 || N == 0) return;
@@ -141,7 +145,7 @@ void matmul(float* y, const float* x, int64_t T, const WeightMatrix& w) {
   // Token generation (T == 1) streams the weights from memory and gains
   // nothing from bf16 activations, so it always stays exact.
   thread_local std::vector<uint16_t> x_bf16;
-  if (isa == MatmulIsa::Avx512Bf16 && w.dtype == DType::BF16 && T > 1 && !g_exact.load()) {
+  if (isa == MatmulIsa::Avx512Bf16 && w.dtype == DType::BF16 && T > 1 && precision == Precision::Fast) {
     x_bf16.resize(static_cast<size_t>(T * K));
     detail::convert_f32_to_bf16_avx512bf16(x_bf16.data(), x, T * K);
     a.x_bf16 = x_bf16.data();

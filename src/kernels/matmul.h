@@ -9,10 +9,27 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <string_view>
 
 #include "kernels/dtype.h"
 
 namespace optipfair {
+
+// How activations meet BF16 weights in prompt processing (T > 1); a parameter of each call, so two
+// analyses running at once in one process never change each other's arithmetic.
+enum class Precision : uint8_t {
+  // When the CPU has AVX512_BF16, x is rounded once to bf16 and multiplied with bf16 dot-product
+  // instructions (as llama.cpp does), about twice as fast; each x element then carries a relative
+  // error of at most 2^-9, so |y - y_exact| <= 2^-9 * sum_k |x_k * w_k| plus float32 accumulation
+  // error.
+  Fast,
+  // Weights are widened to float32 and x stays float32; the only error is float32 accumulation.
+  // Bias metrics are small differences of activations, so analyses default to this.
+  Exact,
+};
+// "fast" or "exact"; throws Error otherwise.
+Precision precision_from_name(std::string_view name);
+const char* precision_name(Precision precision);
 
 struct WeightMatrix {
   const void* data = nullptr;
@@ -22,21 +39,12 @@ struct WeightMatrix {
   size_t row_bytes = 0;     // distance between consecutive rows
 };
 
-void matmul(float* y, const float* x, int64_t T, const WeightMatrix& w);
+// Token generation (T == 1) is memory-bound and always exact, whatever `precision` says.
+void matmul(float* y, const float* x, int64_t T, const WeightMatrix& w, Precision precision = Precision::Fast);
 void matmul_naive(float* y, const float* x, int64_t T, const WeightMatrix& w);
 
 // Widens row `row` of w into dst[0..cols) as float32 (embedding look-ups, scores).
 void dequantize_row(float* dst, const WeightMatrix& w, int64_t row);
-
-// Accuracy switch for BF16 weights in prompt processing (T > 1).
-// exact = false (default): when the CPU has AVX512_BF16, x is rounded once to bf16 and
-//   multiplied with bf16 dot-product instructions (as llama.cpp does), about twice as fast;
-//   each x element then carries a relative error of at most 2^-9, so
-//   |y - y_exact| <= 2^-9 * sum_k |x_k * w_k| plus float32 accumulation error.
-// exact = true: weights are widened to float32 and x stays float32; the only error is
-//   float32 accumulation. Token generation (T == 1) is memory-bound and always exact.
-void matmul_set_exact(bool exact);
-bool matmul_exact();
 
 // Instruction sets the fast path can use, weakest first. The best one the CPU supports is
 // chosen at start-up; tests and benchmarks may force a weaker one.

@@ -8,18 +8,78 @@ namespace optipfair {
 
 using nlohmann::json;
 
-const std::vector<std::string>& supported_model_types() {
-  static const std::vector<std::string> types = {"llama", "mistral", "qwen2", "qwen3"};
-  return types;
-}
-
 namespace {
+
+constexpr ModelType kModelTypes[] = {ModelType::Llama, ModelType::Mistral, ModelType::Qwen2, ModelType::Qwen3};
 
 std::string join(const std::vector<std::string>& items) {
   std::string out;
   for (const auto& s : items) out += (out.empty() ? "" : ", ") + s;
   return out;
 }
+
+}  // namespace
+
+const char* model_type_name(ModelType type) {
+  switch (type) {
+    case ModelType::Llama: return "llama";
+    case ModelType::Mistral: return "mistral";
+    case ModelType::Qwen2: return "qwen2";
+    case ModelType::Qwen3: return "qwen3";
+  }
+  return "?";
+}
+
+const std::vector<std::string>& supported_model_types() {
+  static const std::vector<std::string> types = [] {
+    std::vector<std::string> out;
+    for (ModelType t : kModelTypes) out.push_back(model_type_name(t));
+    return out;
+  }();
+  return types;
+}
+
+std::optional<ModelType> model_type_from_name(std::string_view name) {
+  for (ModelType t : kModelTypes)
+    if (name == model_type_name(t)) return t;
+  return std::nullopt;
+}
+
+ModelType model_type_parse(std::string_view name) {
+  if (auto t = model_type_from_name(name)) return *t;
+  throw Error("architecture '" + std::string(name) + "' is not supported (supported: " + join(supported_model_types()) +
+              ")");
+}
+
+HiddenAct hidden_act_parse(std::string_view name) {
+  if (name == "silu" || name == "swish") return HiddenAct::Silu;
+  throw Error("activation '" + std::string(name) + "' is not supported: optipfair needs a gated SiLU (SwiGLU) MLP");
+}
+
+const char* hidden_act_name(HiddenAct act) {
+  switch (act) {
+    case HiddenAct::Silu: return "silu";
+  }
+  return "?";
+}
+
+RopeScalingType rope_scaling_type_parse(std::string_view name) {
+  if (name == "none" || name == "default") return RopeScalingType::None;
+  if (name == "linear") return RopeScalingType::Linear;
+  if (name == "llama3") return RopeScalingType::Llama3;
+  throw Error("rope_scaling type '" + std::string(name) + "' is not supported (supported: llama3, linear)");
+}
+
+const char* rope_scaling_type_name(RopeScalingType type) {
+  switch (type) {
+    case RopeScalingType::None: return "none";
+    case RopeScalingType::Linear: return "linear";
+    case RopeScalingType::Llama3: return "llama3";
+  }
+  return "?";
+}
+
+namespace {
 
 template <typename T>
 T get_or(const json& j, const char* key, T fallback) {
@@ -43,11 +103,8 @@ RopeScaling parse_rope_scaling(const json& j) {
   RopeScaling r;
   if (j.is_null()) return r;
   if (!j.is_object()) throw Error("config.json: rope_scaling must be an object or null");
-  std::string type = get_or<std::string>(j, "rope_type", get_or<std::string>(j, "type", "default"));
-  if (type == "default") return r;
-  if (type != "llama3" && type != "linear")
-    throw Error("rope_scaling type '" + type + "' is not supported (supported: llama3, linear)");
-  r.type = type;
+  r.type = rope_scaling_type_parse(get_or<std::string>(j, "rope_type", get_or<std::string>(j, "type", "default")));
+  if (r.type == RopeScalingType::None) return r;
   r.factor = get_or<double>(j, "factor", 1.0);
   r.low_freq_factor = get_or<double>(j, "low_freq_factor", 1.0);
   r.high_freq_factor = get_or<double>(j, "high_freq_factor", 4.0);
@@ -58,12 +115,6 @@ RopeScaling parse_rope_scaling(const json& j) {
 }  // namespace
 
 void config_validate(const ModelConfig& c) {
-  const auto& types = supported_model_types();
-  if (std::find(types.begin(), types.end(), c.model_type) == types.end())
-    throw Error("architecture '" + c.model_type + "' is not supported (supported: " + join(types) + ")");
-  if (c.hidden_act != "silu" && c.hidden_act != "swish")
-    throw Error("activation '" + c.hidden_act +
-                "' is not supported: optipfair needs a gated SiLU (SwiGLU) MLP");
   if (c.hidden_size <= 0 || c.num_hidden_layers <= 0 || c.num_attention_heads <= 0 ||
       c.num_key_value_heads <= 0 || c.head_dim <= 0 || c.vocab_size <= 0)
     throw Error("config has a non-positive size (hidden, layers, heads, head_dim or vocab)");
@@ -82,11 +133,9 @@ ModelConfig config_from_hf_json(const json& j) {
   if (!j.is_object()) throw Error("config.json is not a JSON object");
   ModelConfig c;
   c.raw = j;
-  c.model_type = get_or<std::string>(j, "model_type", "");
-  if (c.model_type.empty()) throw Error("config.json has no model_type");
-  const auto& types = supported_model_types();
-  if (std::find(types.begin(), types.end(), c.model_type) == types.end())
-    throw Error("architecture '" + c.model_type + "' is not supported (supported: " + join(types) + ")");
+  const std::string model_type = get_or<std::string>(j, "model_type", "");
+  if (model_type.empty()) throw Error("config.json has no model_type");
+  c.model_type = model_type_parse(model_type);
   if (get_or<bool>(j, "mlp_bias", false)) throw Error("MLP biases (mlp_bias: true) are not supported");
 
   c.hidden_size = require_int(j, "hidden_size");
@@ -98,12 +147,12 @@ ModelConfig config_from_hf_json(const json& j) {
   c.intermediate_size = require_int(j, "intermediate_size");
   c.max_position_embeddings = get_or<int64_t>(j, "max_position_embeddings", 2048);
   c.rms_norm_eps = get_or<double>(j, "rms_norm_eps", 1e-6);
-  c.hidden_act = get_or<std::string>(j, "hidden_act", "silu");
+  c.hidden_act = hidden_act_parse(get_or<std::string>(j, "hidden_act", "silu"));
   c.tie_word_embeddings = get_or<bool>(j, "tie_word_embeddings", false);
-  c.attention_bias = c.model_type == "qwen2" ? true : get_or<bool>(j, "attention_bias", false);
-  c.qk_norm = c.model_type == "qwen3";
-  if (c.model_type == "mistral") c.sliding_window = get_or<int64_t>(j, "sliding_window", 0);
-  if (c.model_type == "qwen2" && get_or<bool>(j, "use_sliding_window", false))
+  c.attention_bias = c.model_type == ModelType::Qwen2 ? true : get_or<bool>(j, "attention_bias", false);
+  c.qk_norm = c.model_type == ModelType::Qwen3;
+  if (c.model_type == ModelType::Mistral) c.sliding_window = get_or<int64_t>(j, "sliding_window", 0);
+  if (c.model_type == ModelType::Qwen2 && get_or<bool>(j, "use_sliding_window", false))
     c.sliding_window = get_or<int64_t>(j, "sliding_window", 0);
 
   // transformers 4.x writes rope_theta/rope_scaling; 5.x nests them in rope_parameters.
@@ -140,14 +189,25 @@ ModelConfig config_from_hf_json(const json& j) {
   return c;
 }
 
+namespace {
+
+// transformers' class for each family, written to "architectures".
+const char* architecture_class_name(ModelType type) {
+  switch (type) {
+    case ModelType::Llama: return "LlamaForCausalLM";
+    case ModelType::Mistral: return "MistralForCausalLM";
+    case ModelType::Qwen2: return "Qwen2ForCausalLM";
+    case ModelType::Qwen3: return "Qwen3ForCausalLM";
+  }
+  return "?";
+}
+
+}  // namespace
+
 json config_to_hf_json(const ModelConfig& c) {
   json j = c.raw.is_object() ? c.raw : json::object();
-  static const std::map<std::string, std::string> arch_names = {{"llama", "LlamaForCausalLM"},
-                                                                {"mistral", "MistralForCausalLM"},
-                                                                {"qwen2", "Qwen2ForCausalLM"},
-                                                                {"qwen3", "Qwen3ForCausalLM"}};
-  if (auto it = arch_names.find(c.model_type); it != arch_names.end()) j["architectures"] = {it->second};
-  j["model_type"] = c.model_type;
+  j["architectures"] = {architecture_class_name(c.model_type)};
+  j["model_type"] = model_type_name(c.model_type);
   j["hidden_size"] = c.hidden_size;
   j["num_hidden_layers"] = c.num_hidden_layers;
   j["num_attention_heads"] = c.num_attention_heads;
@@ -156,14 +216,14 @@ json config_to_hf_json(const ModelConfig& c) {
   j["vocab_size"] = c.vocab_size;
   j["max_position_embeddings"] = c.max_position_embeddings;
   j["rms_norm_eps"] = c.rms_norm_eps;
-  j["hidden_act"] = c.hidden_act;
+  j["hidden_act"] = hidden_act_name(c.hidden_act);
   j["tie_word_embeddings"] = c.tie_word_embeddings;
-  if (c.model_type != "qwen2") j["attention_bias"] = c.attention_bias;
+  if (c.model_type != ModelType::Qwen2) j["attention_bias"] = c.attention_bias;
   if (!j.contains("rope_parameters")) j["rope_theta"] = c.rope_theta;
-  if (c.rope_scaling.type == "none") {
+  if (c.rope_scaling.type == RopeScalingType::None) {
     if (!j.contains("rope_parameters")) j["rope_scaling"] = nullptr;
   } else if (!j.contains("rope_parameters")) {
-    j["rope_scaling"] = {{"rope_type", c.rope_scaling.type},
+    j["rope_scaling"] = {{"rope_type", rope_scaling_type_name(c.rope_scaling.type)},
                          {"factor", c.rope_scaling.factor},
                          {"low_freq_factor", c.rope_scaling.low_freq_factor},
                          {"high_freq_factor", c.rope_scaling.high_freq_factor},

@@ -1,7 +1,9 @@
 // The architecture hyper-parameters of a Llama-family decoder, whatever file they came from.
 #pragma once
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -10,8 +12,27 @@
 
 namespace optipfair {
 
+// The architectures this build runs (config.json's model_type).
+enum class ModelType : uint8_t { Llama, Mistral, Qwen2, Qwen3 };
+// The name config.json uses ("llama", ...), or nullopt for one this build does not run.
+std::optional<ModelType> model_type_from_name(std::string_view name);
+const char* model_type_name(ModelType type);
+// Throws Error naming `name` and the supported list when it is not one of ours.
+ModelType model_type_parse(std::string_view name);
+
+// The MLP's activation: every supported family uses a gated SiLU ("silu", also spelled "swish").
+enum class HiddenAct : uint8_t { Silu };
+// Throws Error for an activation this build does not implement.
+HiddenAct hidden_act_parse(std::string_view name);
+const char* hidden_act_name(HiddenAct act);
+
+enum class RopeScalingType : uint8_t { None, Linear, Llama3 };
+// "none" (also "default"), "linear", "llama3"; throws Error otherwise.
+RopeScalingType rope_scaling_type_parse(std::string_view name);
+const char* rope_scaling_type_name(RopeScalingType type);
+
 struct RopeScaling {
-  std::string type = "none";  // "none", "linear", "llama3"
+  RopeScalingType type = RopeScalingType::None;
   double factor = 1.0;
   double low_freq_factor = 1.0;
   double high_freq_factor = 4.0;
@@ -19,7 +40,7 @@ struct RopeScaling {
 };
 
 struct ModelConfig {
-  std::string model_type = "llama";  // llama, mistral, qwen2, qwen3
+  ModelType model_type = ModelType::Llama;
   int64_t vocab_size = 0;
   int64_t hidden_size = 0;
   int64_t num_hidden_layers = 0;
@@ -35,7 +56,7 @@ struct ModelConfig {
   bool tie_word_embeddings = false;
   bool attention_bias = false;  // q/k/v biases (Qwen2)
   bool qk_norm = false;         // RMSNorm on q and k per head (Qwen3)
-  std::string hidden_act = "silu";
+  HiddenAct hidden_act = HiddenAct::Silu;
   int64_t sliding_window = 0;   // Mistral: attend to at most this many past positions; 0 = no limit
   int64_t bos_token_id = -1;
   std::vector<int64_t> eos_token_ids;
@@ -46,11 +67,10 @@ struct ModelConfig {
   int64_t kv_dim() const { return num_key_value_heads * head_dim; }
 };
 
-// model_type values this build runs.
+// model_type values this build runs, as config.json names them.
 const std::vector<std::string>& supported_model_types();
 
-// Throws Error naming the type and the supported list when model_type is not supported,
-// and when the activation is not a gated SiLU (the GLU MLP everything here assumes).
+// Throws Error when a size is not positive or the sizes disagree with each other.
 void config_validate(const ModelConfig& config);
 
 // Parses a Hugging Face config.json (already read as JSON).

@@ -73,7 +73,7 @@ uint64_t forward_call_count() { return g_forward_calls.load(); }
 uint64_t forward_sequence_count() { return g_forward_sequences.load(); }
 
 std::vector<float> forward(const Model& model, std::span<const SequenceInput> batch, LogitsMode mode,
-                           ActivationCapture* capture) {
+                           ActivationCapture* capture, Precision precision) {
   g_forward_calls.fetch_add(1);
   g_forward_sequences.fetch_add(batch.size());
   const ModelConfig& c = model.config;
@@ -160,9 +160,9 @@ std::vector<float> forward(const Model& model, std::span<const SequenceInput> ba
     for (int64_t r = 0; r < R; ++r) rmsnorm(&xn[r * H], &x[r * H], attn_norm.data(), H, eps);
     record(layer, Component::InputNorm, xn.data(), H);
 
-    matmul(q.data(), xn.data(), R, w.wq.matrix());
-    matmul(k.data(), xn.data(), R, w.wk.matrix());
-    matmul(v.data(), xn.data(), R, w.wv.matrix());
+    matmul(q.data(), xn.data(), R, w.wq.matrix(), precision);
+    matmul(k.data(), xn.data(), R, w.wk.matrix(), precision);
+    matmul(v.data(), xn.data(), R, w.wv.matrix(), precision);
     add_bias(q.data(), w.bq, R, q_dim);
     add_bias(k.data(), w.bk, R, kv_dim);
     add_bias(v.data(), w.bv, R, kv_dim);
@@ -208,7 +208,7 @@ std::vector<float> forward(const Model& model, std::span<const SequenceInput> ba
       }
     }
 
-    matmul(proj.data(), att.data(), R, w.wo.matrix());
+    matmul(proj.data(), att.data(), R, w.wo.matrix(), precision);
     record(layer, Component::AttentionOutput, proj.data(), H);
     add_rows(x.data(), proj.data(), R, H);
 
@@ -216,13 +216,13 @@ std::vector<float> forward(const Model& model, std::span<const SequenceInput> ba
     const std::vector<float> ffn_norm = widen(w.ffn_norm);
 #pragma omp parallel for schedule(static) if (R >= kParallelRows)
     for (int64_t r = 0; r < R; ++r) rmsnorm(&xn[r * H], &x[r * H], ffn_norm.data(), H, eps);
-    matmul(gate.data(), xn.data(), R, w.w_gate.matrix());
-    matmul(up.data(), xn.data(), R, w.w_up.matrix());
+    matmul(gate.data(), xn.data(), R, w.w_gate.matrix(), precision);
+    matmul(up.data(), xn.data(), R, w.w_up.matrix(), precision);
     record(layer, Component::GateProj, gate.data(), I);
     record(layer, Component::UpProj, up.data(), I);
 #pragma omp parallel for schedule(static) if (R >= kParallelRows)
     for (int64_t r = 0; r < R; ++r) silu_mul_inplace(&gate[r * I], &up[r * I], I);
-    matmul(proj.data(), gate.data(), R, w.w_down.matrix());
+    matmul(proj.data(), gate.data(), R, w.w_down.matrix(), precision);
     record(layer, Component::DownProj, proj.data(), H);
     record(layer, Component::MlpOutput, proj.data(), H);
     add_rows(x.data(), proj.data(), R, H);
@@ -242,15 +242,15 @@ std::vector<float> forward(const Model& model, std::span<const SequenceInput> ba
   std::vector<float> h(rows.size() * static_cast<size_t>(H));
   for (size_t i = 0; i < rows.size(); ++i) rmsnorm(&h[i * H], &x[rows[i] * H], final_norm.data(), H, eps);
   std::vector<float> logits(rows.size() * static_cast<size_t>(V));
-  matmul(logits.data(), h.data(), static_cast<int64_t>(rows.size()), model.lm_head.matrix());
+  matmul(logits.data(), h.data(), static_cast<int64_t>(rows.size()), model.lm_head.matrix(), precision);
   return logits;
 }
 
 std::vector<float> forward_tokens(const Model& model, std::span<const int32_t> tokens,
-                                  ActivationCapture* capture) {
+                                  ActivationCapture* capture, Precision precision) {
   KVCache cache(model.config, static_cast<int64_t>(tokens.size()));
   SequenceInput in{tokens, &cache};
-  return forward(model, std::span<const SequenceInput>(&in, 1), LogitsMode::All, capture);
+  return forward(model, std::span<const SequenceInput>(&in, 1), LogitsMode::All, capture, precision);
 }
 
 }  // namespace optipfair

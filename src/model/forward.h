@@ -7,6 +7,7 @@
 #include <span>
 #include <vector>
 
+#include "kernels/matmul.h"
 #include "model/capture.h"
 #include "model/model.h"
 
@@ -43,12 +44,13 @@ struct SequenceInput {
 // Runs every sequence's new tokens. Returns logits: LogitsMode::All gives one row per new token
 // of every sequence in order; Last gives one row per sequence; None gives nothing.
 // Rows are vocab_size floats. Throws Error on a token id out of range or a full cache.
+// `precision` applies to every matrix product of the call (kernels/matmul.h).
 std::vector<float> forward(const Model& model, std::span<const SequenceInput> batch, LogitsMode mode,
-                           ActivationCapture* capture = nullptr);
+                           ActivationCapture* capture = nullptr, Precision precision = Precision::Fast);
 
 // Convenience: one sequence from position 0 with a fresh cache; all logits.
 std::vector<float> forward_tokens(const Model& model, std::span<const int32_t> tokens,
-                                  ActivationCapture* capture = nullptr);
+                                  ActivationCapture* capture = nullptr, Precision precision = Precision::Fast);
 
 // Counts forward() calls since start (tests use it to prove one pass per prompt).
 uint64_t forward_call_count();

@@ -39,13 +39,6 @@ struct Model {
   void* allocate(size_t bytes);
 };
 
-// Opens any supported model: a Hugging Face folder, a Hugging Face model id (cache, then download
-// when allowed), a .gguf file or a llama2.c .bin checkpoint. Throws Error with one clear sentence.
-struct LoadOptions {
-  bool allow_download = true;
-};
-Model load_model(const std::string& path_or_id, const LoadOptions& options = {});
-
 // Checks every tensor's presence and shape against the config; throws Error naming the first mismatch.
 void model_validate(const Model& model);
 

@@ -54,7 +54,7 @@ nlohmann::json model_summary_json(const Model& m) {
   nlohmann::json j;
   j["model_path"] = m.source.string();
   j["format"] = m.format;
-  j["model_type"] = c.model_type;
+  j["model_type"] = model_type_name(c.model_type);
   j["dtype"] = dtype_name(m.layers.empty() ? c.dtype : m.layers.front().w_gate.dtype);
   j["hidden_size"] = c.hidden_size;
   j["num_hidden_layers"] = c.num_hidden_layers;
@@ -64,7 +64,7 @@ nlohmann::json model_summary_json(const Model& m) {
   j["vocab_size"] = c.vocab_size;
   j["max_position_embeddings"] = c.max_position_embeddings;
   j["rope_theta"] = c.rope_theta;
-  j["rope_scaling"] = c.rope_scaling.type;
+  j["rope_scaling"] = rope_scaling_type_name(c.rope_scaling.type);
   j["tie_word_embeddings"] = m.lm_head.data == m.tok_embeddings.data;
   j["intermediate_sizes"] = c.intermediate_sizes;
   const bool uniform = std::all_of(c.intermediate_sizes.begin(), c.intermediate_sizes.end(),

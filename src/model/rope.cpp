@@ -13,9 +13,9 @@ std::vector<float> rope_inv_freq(const ModelConfig& c) {
         1.0f / std::pow(static_cast<float>(c.rope_theta), static_cast<float>(2 * j) / static_cast<float>(d));
 
   const RopeScaling& s = c.rope_scaling;
-  if (s.type == "linear") {
+  if (s.type == RopeScalingType::Linear) {
     for (float& f : inv) f = static_cast<float>(f / s.factor);
-  } else if (s.type == "llama3") {
+  } else if (s.type == RopeScalingType::Llama3) {
     // Long wavelengths are slowed by `factor`, short ones kept, the band between blended.
     const double old_len = static_cast<double>(s.original_max_position_embeddings);
     const double low_wavelen = old_len / s.low_freq_factor;

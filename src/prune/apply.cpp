@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "kernels/matmul.h"
+#include "prune/importance.h"
 #include "util/error.h"
 
 namespace optipfair {
@@ -72,18 +73,73 @@ Tensor gather_columns(Model& out, const Tensor& t, const std::vector<int64_t>& k
   return r;
 }
 
-}  // namespace
-
-Model apply_kept_neurons(const Model& model, const std::vector<std::vector<int64_t>>& kept_per_layer) {
+void check_plan(const Model& model, const std::vector<std::vector<int64_t>>& kept_per_layer) {
   if (kept_per_layer.size() != model.layers.size())
     throw Error("the pruning plan covers " + std::to_string(kept_per_layer.size()) + " layers but the model has " +
                 std::to_string(model.layers.size()));
   for (size_t l = 0; l < model.layers.size(); ++l) {
     const LayerWeights& w = model.layers[l];
-    if (!w.w_gate.present() || !w.w_up.present() || !w.w_down.present())
-      throw Error("this model's MLP is not a gated (GLU) MLP with gate, up and down projections, so it cannot be width-pruned");
+    require_glu(w);
     check_kept(kept_per_layer[l], w.intermediate_size(), l);
   }
+}
+
+// true for the neurons not in `kept` (ascending), over `width` neurons.
+std::vector<bool> dropped_mask(const std::vector<int64_t>& kept, int64_t width) {
+  std::vector<bool> dropped(static_cast<size_t>(width), true);
+  for (int64_t i : kept) dropped[static_cast<size_t>(i)] = false;
+  return dropped;
+}
+
+// A contiguous copy of t ([rows x cols]) in its stored type.
+uint8_t* copy_contiguous(Model& out, Tensor& t) {
+  const size_t row_bytes = dtype_bytes(t.dtype, t.cols());
+  auto* dst = static_cast<uint8_t*>(out.allocate(row_bytes * static_cast<size_t>(t.rows())));
+#pragma omp parallel for schedule(static)
+  for (int64_t r = 0; r < t.rows(); ++r) std::memcpy(dst + static_cast<size_t>(r) * row_bytes, t.row_data(r), row_bytes);
+  t.data = dst;
+  t.row_stride = 0;
+  return dst;
+}
+
+// Rows of t ([I x H]) whose neuron is dropped set to zero (all-zero bytes are 0.0 in every type,
+// and a Q8_0 block of zero scale and zero quants).
+Tensor zero_rows(Model& out, const Tensor& t, const std::vector<bool>& dropped) {
+  Tensor r = t;
+  uint8_t* dst = copy_contiguous(out, r);
+  const size_t row_bytes = dtype_bytes(r.dtype, r.cols());
+  for (size_t i = 0; i < dropped.size(); ++i)
+    if (dropped[i]) std::memset(dst + i * row_bytes, 0, row_bytes);
+  return r;
+}
+
+// Columns of t ([H x I]) whose neuron is dropped set to zero. In a Q8_0 row only the column's
+// quant is cleared: its block's scale still serves the other columns.
+Tensor zero_columns(Model& out, const Tensor& t, const std::vector<bool>& dropped) {
+  Tensor r = t;
+  uint8_t* dst = copy_contiguous(out, r);
+  const size_t row_bytes = dtype_bytes(r.dtype, r.cols());
+  const int64_t cols = r.cols();
+#pragma omp parallel for schedule(static)
+  for (int64_t h = 0; h < r.rows(); ++h) {
+    uint8_t* row = dst + static_cast<size_t>(h) * row_bytes;
+    for (int64_t i = 0; i < cols; ++i) {
+      if (!dropped[static_cast<size_t>(i)]) continue;
+      if (r.dtype == DType::Q8_0) {
+        row[static_cast<size_t>(i / kQ8BlockSize) * sizeof(BlockQ8_0) + 2 + static_cast<size_t>(i % kQ8BlockSize)] = 0;
+      } else {
+        const size_t elem = dtype_bytes(r.dtype, 1);
+        std::memset(row + static_cast<size_t>(i) * elem, 0, elem);
+      }
+    }
+  }
+  return r;
+}
+
+}  // namespace
+
+Model apply_kept_neurons(const Model& model, const std::vector<std::vector<int64_t>>& kept_per_layer) {
+  check_plan(model, kept_per_layer);
   if (model.layers.empty()) return model;
   Model out = model;  // shares every tensor's memory through the copied storage owners
   out.config.intermediate_sizes.resize(out.layers.size());
@@ -104,6 +160,42 @@ Model apply_kept_neurons(const Model& model, const std::vector<std::vector<int64
 
 Model apply_width_pruning(const Model& model, const PruningPlan& plan) {
   return apply_kept_neurons(model, plan.kept_per_layer());
+}
+
+Model zero_pruned_neurons(const Model& model, const std::vector<std::vector<int64_t>>& kept_per_layer) {
+  check_plan(model, kept_per_layer);
+  Model out = model;
+  for (size_t l = 0; l < out.layers.size(); ++l) {
+    LayerWeights& w = out.layers[l];
+    const auto& kept = kept_per_layer[l];
+    if (static_cast<int64_t>(kept.size()) == w.intermediate_size()) continue;
+    const std::vector<bool> dropped = dropped_mask(kept, w.intermediate_size());
+    w.w_gate = zero_rows(out, w.w_gate, dropped);
+    w.w_up = zero_rows(out, w.w_up, dropped);
+    w.w_down = zero_columns(out, w.w_down, dropped);
+  }
+  return out;
+}
+
+int64_t plan_parameters_removed(const Model& model, const PruningPlan& plan) {
+  int64_t removed = 0;
+  for (const LayerPlan& lp : plan.layers) {
+    const LayerWeights& w = model.layers.at(static_cast<size_t>(lp.layer));
+    removed += (lp.original_size - lp.new_size) * (w.w_gate.cols() + w.w_up.cols() + w.w_down.rows());
+  }
+  return removed;
+}
+
+PruneMode prune_mode_from_name(std::string_view name) {
+  if (name == "remove") return PruneMode::Remove;
+  if (name == "zero") return PruneMode::Zero;
+  throw Error("unknown pruning mode '" + std::string(name) + "' (use remove or zero)");
+}
+
+const char* prune_mode_name(PruneMode mode) { return mode == PruneMode::Zero ? "zero" : "remove"; }
+
+Model apply_pruning_plan(const Model& model, const PruningPlan& plan, PruneMode mode) {
+  return mode == PruneMode::Zero ? zero_pruned_neurons(model, plan.kept_per_layer()) : apply_width_pruning(model, plan);
 }
 
 }  // namespace optipfair

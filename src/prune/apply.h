@@ -6,6 +6,7 @@
 // kept columns are widened to F32.
 #pragma once
 #include <cstdint>
+#include <string_view>
 #include <vector>
 
 #include "model/model.h"
@@ -19,5 +20,25 @@ namespace optipfair {
 Model apply_kept_neurons(const Model& model, const std::vector<std::vector<int64_t>>& kept_per_layer);
 
 Model apply_width_pruning(const Model& model, const PruningPlan& plan);
+
+// The Python library's zero_neurons_mlp: the neurons not kept stay in place with their gate and up
+// rows and their down_proj column set to zero, so shapes (and files) keep their size while the
+// neurons contribute nothing. Layers that keep every neuron stay shared; changed matrices are
+// copied in their stored type (a zeroed Q8_0 row is a block of zero scale and zero quants).
+// Same checks as apply_kept_neurons.
+Model zero_pruned_neurons(const Model& model, const std::vector<std::vector<int64_t>>& kept_per_layer);
+
+// Remove the pruned neurons (a narrower model) or zero them in place (same shapes).
+enum class PruneMode : uint8_t { Remove, Zero };
+// "remove" or "zero"; throws Error otherwise.
+PruneMode prune_mode_from_name(std::string_view name);
+const char* prune_mode_name(PruneMode mode);
+
+// Weights the plan takes out of use: per dropped neuron its gate and up rows and its down column.
+// Equal to the parameter count's drop for PruneMode::Remove; for Zero, the weights set to zero.
+int64_t plan_parameters_removed(const Model& model, const PruningPlan& plan);
+
+// apply_width_pruning or zero_pruned_neurons.
+Model apply_pruning_plan(const Model& model, const PruningPlan& plan, PruneMode mode);
 
 }  // namespace optipfair

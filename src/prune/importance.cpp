@@ -61,12 +61,12 @@ float row_score(const float* row, int64_t n, ImportanceMethod method) {
   return 0;
 }
 
+}  // namespace
+
 void require_glu(const LayerWeights& layer) {
   if (!layer.w_gate.present() || !layer.w_up.present() || !layer.w_down.present())
     throw Error("this model's MLP is not a gated (GLU) MLP with gate, up and down projections, so it cannot be width-pruned");
 }
-
-}  // namespace
 
 ImportanceMethod importance_method_from_name(std::string_view name) {
   const std::string u = upper(name);

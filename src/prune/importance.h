@@ -25,6 +25,9 @@ enum class ImportanceMethod {
 ImportanceMethod importance_method_from_name(std::string_view name);
 const char* importance_method_name(ImportanceMethod method);
 
+// Throws Error unless the layer's MLP has gate, up and down projections (what width pruning cuts).
+void require_glu(const LayerWeights& layer);
+
 // One score per neuron of the layer (I_l values).
 std::vector<float> neuron_importance(const LayerWeights& layer, ImportanceMethod method);
 

@@ -20,7 +20,8 @@ std::string number(double v) {
 
 void check_percentage(double p, const std::string& what) {
   if (!(p >= 0.0 && p < 100.0))
-    throw Error(what + " must be at least 0 and below 100, got " + number(p));
+    throw Error(what + " must be at least 0 and below 100" + (p >= 100.0 ? " (100 % would remove every neuron)" : "") +
+                ", got " + number(p));
 }
 
 void check_layer(int layer, int64_t n_layers) {
@@ -105,11 +106,7 @@ std::vector<int64_t> select_top_neurons(std::span<const float> scores, int64_t k
 void width_options_validate(const Model& model, const WidthPruningOptions& o) {
   const int64_t n = static_cast<int64_t>(model.layers.size());
   if (n == 0) throw Error("the model has no decoder layers to prune");
-  for (const LayerWeights& l : model.layers)
-    if (!l.w_gate.present() || !l.w_up.present() || !l.w_down.present())
-      throw Error("this model's MLP is not a gated (GLU) MLP with gate, up and down projections, so it cannot be width-pruned");
-  if (model.config.hidden_act != "silu" && model.config.hidden_act != "swish")
-    throw Error("MLP_GLU pruning needs a gated SiLU MLP, but this model uses '" + model.config.hidden_act + "'");
+  for (const LayerWeights& l : model.layers) require_glu(l);
   if (o.pruning_percentage && o.expansion_rate)
     throw Error("pruning percentage and expansion rate are mutually exclusive; give only one");
   if (!o.layer_percentages.empty()) {
@@ -130,6 +127,16 @@ void width_options_validate(const Model& model, const WidthPruningOptions& o) {
     const int64_t d = *o.expansion_divisor;
     if (d != 32 && d != 64 && d != 128 && d != 256)
       throw Error("expansion divisor must be 32, 64, 128 or 256, got " + std::to_string(d));
+  }
+  if (!o.scores.empty()) {
+    if (!o.activation_norms.empty()) throw Error("give either calibration statistics or outside scores, not both");
+    if (static_cast<int64_t>(o.scores.size()) != n)
+      throw Error("the neuron scores cover " + std::to_string(o.scores.size()) + " layers but the model has " +
+                  std::to_string(n));
+    for (size_t l = 0; l < o.scores.size(); ++l)
+      if (static_cast<int64_t>(o.scores[l].size()) != model.layers[l].intermediate_size())
+        throw Error("the neuron scores of layer " + std::to_string(l) + " hold " + std::to_string(o.scores[l].size()) +
+                    " values for " + std::to_string(model.layers[l].intermediate_size()) + " neurons");
   }
   if (!o.activation_norms.empty()) {
     if (o.method != ImportanceMethod::MAW)
@@ -154,7 +161,7 @@ PruningPlan plan_width_pruning(const Model& model, const WidthPruningOptions& o)
     const LayerWeights& w = model.layers[l];
     lp.layer = static_cast<int>(l);
     lp.original_size = w.intermediate_size();
-    if (!percentages[l]) {
+    if (!percentages[l] || *percentages[l] == 0) {
       lp.new_size = lp.original_size;
       lp.kept.resize(static_cast<size_t>(lp.original_size));
       std::iota(lp.kept.begin(), lp.kept.end(), 0);
@@ -165,8 +172,9 @@ PruningPlan plan_width_pruning(const Model& model, const WidthPruningOptions& o)
     int64_t k = neurons_to_keep(lp.original_size, lp.pruning_percentage);
     if (o.expansion_divisor) k = round_to_divisor(k, lp.original_size, *o.expansion_divisor);
     lp.new_size = k;
-    lp.scores = o.activation_norms.empty() ? neuron_importance(w, o.method)
-                                           : neuron_importance_calibrated(w, o.activation_norms[l]);
+    if (!o.scores.empty()) lp.scores = o.scores[l];
+    else if (!o.activation_norms.empty()) lp.scores = neuron_importance_calibrated(w, o.activation_norms[l]);
+    else lp.scores = neuron_importance(w, o.method);
     lp.kept = select_top_neurons(lp.scores, k);
   }
   return plan;

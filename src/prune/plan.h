@@ -20,17 +20,25 @@
 
 namespace optipfair {
 
-struct WidthPruningOptions {
-  ImportanceMethod method = ImportanceMethod::MAW;
+// How many neurons each layer loses: shared by width pruning and fairness pruning, so both take the
+// same settings and are checked by the same code. A layer cut by 0 % is left as it is.
+struct WidthTarget {
   // Mutually exclusive; with neither, 10 % (the Python default).
   std::optional<double> pruning_percentage;  // in [0, 100)
   std::optional<double> expansion_rate;      // target width as a percent of the hidden size
   std::optional<int64_t> expansion_divisor;  // 32, 64, 128 or 256: round each new width to a multiple
   std::vector<int> layer_indices;            // prune only these layers (empty: all)
   std::map<int, double> layer_percentages;   // per-layer percentages; exclusive with all of the above
+};
+
+struct WidthPruningOptions : WidthTarget {
+  ImportanceMethod method = ImportanceMethod::MAW;
   // Calibration-driven scores: per layer, the accumulated L2 norm of down_proj's input per neuron
   // (see calibration.h). Empty: weight-only scores. Only with MAW, as in the Python library.
   std::vector<std::vector<float>> activation_norms;
+  // Scores chosen outside (fairness pruning, a random baseline): one vector per layer, as wide as
+  // the layer, higher keeps. Replace `method` and calibration when given.
+  std::vector<std::vector<float>> scores;
 };
 
 struct LayerPlan {
@@ -59,9 +67,10 @@ int64_t round_to_divisor(int64_t k, int64_t intermediate_size, int64_t divisor);
 // The k best-scoring indices in ascending order, ties to the lower index.
 std::vector<int64_t> select_top_neurons(std::span<const float> scores, int64_t k);
 
-// Throws Error with the reason for a plan that cannot be made (both a percentage and a rate, a
-// percentage outside [0, 100), a rate not below a layer's current width, a layer that does not
-// exist or is listed twice, an unknown divisor, calibration data with a method other than MAW).
+// Throws Error with the reason for a plan that cannot be made (a model whose MLP is not gated, both
+// a percentage and a rate, a percentage outside [0, 100), a rate not below a layer's current width,
+// a layer that does not exist or is listed twice, an unknown divisor, calibration data with a
+// method other than MAW, outside scores that do not match the layers).
 void width_options_validate(const Model& model, const WidthPruningOptions& options);
 
 // Scores every selected layer and chooses what it keeps.

@@ -54,6 +54,8 @@ PruningType pruning_type_from_name(const std::string& name) {
   throw Error("unknown pruning type '" + name + "'; choose MLP_GLU or DEPTH");
 }
 
+const char* pruning_type_name(PruningType type) { return type == PruningType::Depth ? "DEPTH" : "MLP_GLU"; }
+
 nlohmann::json PruningStats::to_json() const {
   nlohmann::json j;
   j["original_parameters"] = original_parameters;
@@ -61,15 +63,15 @@ nlohmann::json PruningStats::to_json() const {
   j["reduction"] = reduction;
   j["percentage_reduction"] = percentage_reduction;
   j["expansion_rate"] = expansion_rate;
-  j["pruning_type"] = pruning_type;
+  j["pruning_type"] = pruning_type_name(pruning_type);
   j["method"] = method;
   j["original_intermediate_sizes"] = original_intermediate_sizes;
   j["intermediate_sizes"] = intermediate_sizes;
   j["expansion_rates"] = expansion_rates;
-  if (pruning_type == "MLP_GLU") j["layer_pruning_percentages"] = layer_pruning_percentages;
+  if (pruning_type == PruningType::MlpGlu) j["layer_pruning_percentages"] = layer_pruning_percentages;
   j["original_layer_count"] = original_layer_count;
   j["final_layer_count"] = final_layer_count;
-  if (pruning_type == "DEPTH") {
+  if (pruning_type == PruningType::Depth) {
     j["layers_removed"] = static_cast<int64_t>(removed_layers.size());
     j["removed_layer_indices"] = removed_layers;
   }
@@ -84,7 +86,7 @@ PruneResult prune_model(const Model& model, const PruneOptions& options) {
   Stopwatch clock;
   PruningStats stats;
   if (options.type == PruningType::Depth) {
-    stats.pruning_type = "DEPTH";
+    stats.pruning_type = PruningType::Depth;
     DepthPruningOptions depth = options.depth;
     if (!depth.layer_indices.empty()) depth.layer_selection_method = "custom";
     std::vector<double> importance;
@@ -105,7 +107,7 @@ PruneResult prune_model(const Model& model, const PruneOptions& options) {
     return r;
   }
 
-  stats.pruning_type = "MLP_GLU";
+  stats.pruning_type = PruningType::MlpGlu;
   WidthPruningOptions width = options.width;
   width_options_validate(model, width);  // refuse a bad plan before any slow calibration pass
   if (!options.calibration.empty()) {

@@ -16,6 +16,7 @@ namespace optipfair {
 enum class PruningType { MlpGlu, Depth };
 // "MLP_GLU" or "DEPTH" (case-insensitive); throws Error otherwise.
 PruningType pruning_type_from_name(const std::string& name);
+const char* pruning_type_name(PruningType type);  // "MLP_GLU" or "DEPTH", the Python library's names
 
 struct PruneOptions {
   PruningType type = PruningType::MlpGlu;
@@ -36,7 +37,7 @@ struct PruningStats {
   double percentage_reduction = 0;
   double expansion_rate = 0;                      // layer 0's new width / hidden size * 100
   // Beside them.
-  std::string pruning_type;                       // "MLP_GLU" or "DEPTH"
+  PruningType pruning_type = PruningType::MlpGlu;
   std::string method;                             // MAW/VOW/PON/L2 (+ "+calibration"), or the layer selection
   std::vector<int64_t> original_intermediate_sizes;
   std::vector<int64_t> intermediate_sizes;

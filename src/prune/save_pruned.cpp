@@ -5,25 +5,11 @@
 
 #include "tokenizer/gguf_vocab_export.h"
 #include "util/error.h"
+#include "util/paths.h"
 
 namespace optipfair {
 
 namespace fs = std::filesystem;
-
-namespace {
-
-// True when `inner` is `outer` or lies inside it (through symlinks and other spellings).
-bool same_or_inside(const fs::path& inner, const fs::path& outer) {
-  std::error_code ec;
-  if (!fs::exists(outer, ec) || !fs::exists(inner, ec)) return false;
-  for (fs::path p = fs::canonical(inner, ec); !ec && !p.empty(); p = p.parent_path()) {
-    if (fs::equivalent(p, outer, ec)) return true;
-    if (p == p.parent_path()) break;
-  }
-  return false;
-}
-
-}  // namespace
 
 OutputFormat output_format_from_name(const std::string& name) {
   std::string l = name;
@@ -35,7 +21,7 @@ OutputFormat output_format_from_name(const std::string& name) {
 
 void save_pruned_model(const Model& model, const fs::path& output, OutputFormat format, const SaveOptions& options) {
   if (output.empty()) throw Error("no output path given");
-  if (!model.source.empty() && same_or_inside(model.source, output))
+  if (!model.source.empty() && path_same_or_inside(model.source, output))
     throw Error("refusing to write " + output.string() + ": it is, or holds, the model being pruned (" +
                 model.source.string() + "); choose another output path");
   if (format == OutputFormat::HuggingFace) {

@@ -4,6 +4,7 @@
 #include "bias/bias_analysis.h"
 #include "bias/python_metrics.h"
 #include "test_support.h"
+#include "io/load_model.h"
 #include "util/error.h"
 
 namespace optipfair {

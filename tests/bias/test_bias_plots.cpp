@@ -8,6 +8,7 @@
 #include "bias/bias_analysis.h"
 #include "bias/bias_plots.h"
 #include "bias/bias_report.h"
+#include "io/load_model.h"
 #include "model/forward.h"
 #include "test_support.h"
 

@@ -9,6 +9,7 @@
 
 #include "bias/bias_analysis.h"
 #include "bias/python_metrics.h"
+#include "io/load_model.h"
 #include "model/forward.h"
 #include "test_support.h"
 

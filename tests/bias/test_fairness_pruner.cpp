@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "bias/fairness_pruner.h"
+#include "io/load_model.h"
 #include "model/param_count.h"
 #include "test_support.h"
 #include "util/error.h"
@@ -199,8 +200,13 @@ TEST(FairnessPruner, BadInput) {
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("layer 7 does not exist"), std::string::npos) << e.what();
   }
-  FairnessPlan neither;
-  EXPECT_THROW(pruner.plan(neither), Error);
+  // Counted as width pruning counts: with no percentage, the Python default of 10 % (17 of 172).
+  const PruningPlan by_default = pruner.plan(FairnessPlan{});
+  for (const LayerPlan& lp : by_default.layers) EXPECT_EQ(lp.new_size, 155);
+  FairnessPlan both;
+  both.pruning_percentage = 10;
+  both.expansion_rate = 200;
+  EXPECT_THROW(pruner.plan(both), Error);
   FairnessPlan weight;
   weight.pruning_percentage = 10;
   weight.bias_weight = 1.5;

@@ -63,7 +63,7 @@ TEST(PromptPairs, TemplatesWithCategoriesAndExplicitPairs) {
 TEST(TokenAlignment, EqualLengthIsPositional) {
   const std::vector<int32_t> a = {1, 5, 6, 7}, b = {1, 9, 6, 8};
   const TokenAlignment al = align_tokens(a, b);
-  EXPECT_EQ(al.method, "positional");
+  EXPECT_EQ(al.method, AlignmentMethod::Positional);
   ASSERT_EQ(al.size(), 4u);
   for (size_t i = 0; i < 4; ++i) EXPECT_TRUE(al.groups[i].one_to_one());
 }
@@ -72,7 +72,7 @@ TEST(TokenAlignment, DifferentLengthPoolsTheDifferingMiddle) {
   // prefix [1,5], middle [6] vs [8,9], suffix [7,7]
   const std::vector<int32_t> a = {1, 5, 6, 7, 7}, b = {1, 5, 8, 9, 7, 7};
   const TokenAlignment al = align_tokens(a, b);
-  EXPECT_EQ(al.method, "lcs_pooled");
+  EXPECT_EQ(al.method, AlignmentMethod::LcsPooled);
   EXPECT_EQ(al.prefix, 2);
   EXPECT_EQ(al.suffix, 2);
   ASSERT_EQ(al.size(), 5u);

@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include "eval/loglikelihood.h"
+#include "io/load_model.h"
 #include "model/forward.h"
 #include "model/synthetic.h"
 #include "test_support.h"

@@ -8,6 +8,7 @@
 
 #include "eval/loglikelihood.h"
 #include "eval/text_perplexity.h"
+#include "io/load_model.h"
 #include "model/forward.h"
 #include "test_support.h"
 #include "util/error.h"

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "generate/text_generation.h"
+#include "io/load_model.h"
 #include "model/forward.h"
 #include "test_support.h"
 #include "tokenizer/tokenizer.h"

@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include "io/load_model.h"
 #include "io/model_formats.h"
 #include "model/forward.h"
 #include "model/model.h"

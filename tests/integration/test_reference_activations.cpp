@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "io/load_model.h"
 #include "model/capture.h"
 #include "model/forward.h"
 #include "model/model.h"

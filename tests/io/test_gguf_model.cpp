@@ -46,7 +46,7 @@ TEST(GgufModel, TinyLlamaFixtureHyperParameters) {
   Model m = load_gguf_model(tiny_gguf());
   const ModelConfig& c = m.config;
   EXPECT_EQ(m.format, "gguf");
-  EXPECT_EQ(c.model_type, "llama");
+  EXPECT_EQ(c.model_type, ModelType::Llama);
   EXPECT_EQ(c.hidden_size, 8);
   EXPECT_EQ(c.num_hidden_layers, 1);
   EXPECT_EQ(c.num_attention_heads, 2);
@@ -165,7 +165,7 @@ TEST(GgufModel, PerLayerWidthsBecomeDeciAndBack) {
   EXPECT_EQ(g.get_string("general.architecture"), "deci");
   EXPECT_EQ(g.get_int_array("deci.feed_forward_length"), (std::vector<int64_t>{172, 152, 132, 112, 92}));
   Model b = load_gguf_model(dir / "d.gguf");
-  EXPECT_EQ(b.config.model_type, "llama");
+  EXPECT_EQ(b.config.model_type, ModelType::Llama);
   EXPECT_EQ(b.config.intermediate_sizes, (std::vector<int64_t>{172, 152, 132, 112, 92}));
   EXPECT_EQ(b.config.intermediate_size, 172);
   test::expect_models_eq(a, b);
@@ -195,7 +195,7 @@ TEST(GgufModel, Qwen2KeepsRowOrderAndBiases) {
   OPTIPFAIR_REQUIRE_SHARED(stories_bin());
   test::ScratchDir dir;
   Model a = load_llama2c_model(stories_bin());
-  a.config.model_type = "qwen2";
+  a.config.model_type = ModelType::Qwen2;
   a.config.attention_bias = true;
   for (LayerWeights& w : a.layers) {
     for (auto [t, n] : {std::pair{&w.bq, 64}, std::pair{&w.bk, 32}, std::pair{&w.bv, 32}}) {
@@ -213,7 +213,7 @@ TEST(GgufModel, Qwen2KeepsRowOrderAndBiases) {
   // NEOX rope: rows stay in Hugging Face order.
   EXPECT_EQ(std::memcmp(g.find_tensor("blk.3.attn_q.weight")->data, a.layers[3].wq.data, 64 * 64 * 4), 0);
   Model b = load_gguf_model(dir / "q.gguf");
-  EXPECT_EQ(b.config.model_type, "qwen2");
+  EXPECT_EQ(b.config.model_type, ModelType::Qwen2);
   EXPECT_TRUE(b.config.attention_bias);
   test::expect_models_eq(a, b);
   for (size_t l = 0; l < 5; ++l) {
@@ -227,7 +227,7 @@ TEST(GgufModel, Llama3RopeScalingSurvives) {
   test::ScratchDir dir;
   Model a = load_llama2c_model(stories_bin());
   a.config.rope_theta = 500000.0;
-  a.config.rope_scaling.type = "llama3";
+  a.config.rope_scaling.type = RopeScalingType::Llama3;
   a.config.rope_scaling.factor = 32.0;
   save_gguf_model(a, dir / "r.gguf");
   GgufFile g = GgufFile::open(dir / "r.gguf");
@@ -244,7 +244,7 @@ TEST(GgufModel, Llama3RopeScalingSurvives) {
   EXPECT_NEAR(factors[2], 1.0 / ((1 - smooth) / 32.0 + smooth), 1e-5);
   EXPECT_EQ(factors[3], 32.0f);
   Model b = load_gguf_model(dir / "r.gguf");
-  EXPECT_EQ(b.config.rope_scaling.type, "llama3");
+  EXPECT_EQ(b.config.rope_scaling.type, RopeScalingType::Llama3);
   EXPECT_EQ(b.config.rope_scaling.factor, 32.0);
   EXPECT_EQ(b.config.rope_scaling.original_max_position_embeddings, 8192);
   // Without our own keys (as llama.cpp's converter writes it) the parameters come from rope_freqs.
@@ -252,7 +252,7 @@ TEST(GgufModel, Llama3RopeScalingSurvives) {
   for (size_t at = bytes.find("optipfair."); at != std::string::npos; at = bytes.find("optipfair.", at + 1)) bytes[at] = 'x';
   write_file(dir / "plain.gguf", bytes);
   Model c = load_gguf_model(dir / "plain.gguf");
-  EXPECT_EQ(c.config.rope_scaling.type, "llama3");
+  EXPECT_EQ(c.config.rope_scaling.type, RopeScalingType::Llama3);
   EXPECT_FLOAT_EQ(static_cast<float>(c.config.rope_scaling.factor), 32.0f);
   EXPECT_EQ(c.config.rope_scaling.high_freq_factor, 4.0);
 }

@@ -44,7 +44,7 @@ TEST(Llama2c, Stories260KConfig) {
   Model m = load_llama2c_model(stories_bin());
   const ModelConfig& c = m.config;
   EXPECT_EQ(m.format, "llama2c");
-  EXPECT_EQ(c.model_type, "llama");
+  EXPECT_EQ(c.model_type, ModelType::Llama);
   EXPECT_EQ(c.hidden_size, 64);
   EXPECT_EQ(c.intermediate_size, 172);
   EXPECT_EQ(c.num_hidden_layers, 5);

@@ -97,15 +97,13 @@ std::vector<MatmulIsa> supported_isas() {
   return out;
 }
 
-// Restores the global switches whatever a test does.
+// Restores the instruction-set choice whatever a test does.
 struct MatmulSettingsGuard {
   MatmulIsa isa = matmul_isa();
-  bool exact = matmul_exact();
-  ~MatmulSettingsGuard() {
-    matmul_set_isa(isa);
-    matmul_set_exact(exact);
-  }
+  ~MatmulSettingsGuard() { matmul_set_isa(isa); }
 };
+
+Precision precision_of(bool exact) { return exact ? Precision::Exact : Precision::Fast; }
 
 // Exact mode: the weights are widened without error (bf16, f16 and
 // q8 * f16-scale all fit float32), so the only error is float32 accumulation.
@@ -153,9 +151,8 @@ TEST_P(MatmulVsNaive, AllShapes) {
         const std::vector<double> scale = abs_sums(x, tm, T);
         for (bool exact : {true, false}) {
           if (!exact && !bf16_path) continue;  // the switch changes nothing else
-          matmul_set_exact(exact);
           std::fill(y.begin(), y.end(), -1.0f);
-          matmul(y.data(), x.data(), T, tm.m);
+          matmul(y.data(), x.data(), T, tm.m, precision_of(exact));
           const double tol = exact || T == 1 ? exact_tol(K) : kBf16Tol + exact_tol(K);
           for (int64_t i = 0; i < T * N; ++i)
             ASSERT_NEAR(y[i], ref[i], tol * scale[i] + 1e-30) << "exact=" << exact << " i=" << i;
@@ -166,8 +163,7 @@ TEST_P(MatmulVsNaive, AllShapes) {
           std::vector<float> xr(x.size());
           for (size_t i = 0; i < x.size(); ++i) xr[i] = bf16_to_f32(f32_to_bf16(x[i]));
           matmul_naive(ref.data(), xr.data(), T, tm.m);
-          matmul_set_exact(false);
-          matmul(y.data(), x.data(), T, tm.m);
+          matmul(y.data(), x.data(), T, tm.m, Precision::Fast);
           for (int64_t i = 0; i < T * N; ++i)
             ASSERT_NEAR(y[i], ref[i], exact_tol(K) * scale[i] * 1.01 + 1e-30) << "bf16-rounded x, i=" << i;
         }
@@ -193,7 +189,6 @@ TEST(Matmul, OneAndTwoThreadsGiveIdenticalBits) {
     matmul_set_isa(isa);
     for (DType dt : {DType::F32, DType::F16, DType::BF16, DType::Q8_0}) {
       for (bool exact : {true, false}) {
-        matmul_set_exact(exact);
         for (auto [T, K, N] : {std::tuple<int64_t, int64_t, int64_t>{1, 1024, 193}, {130, 576, 193},
                                {67, 96, 7}, {200, 64, 1000}, {20, 4160, 67}}) {
           SCOPED_TRACE(std::string(matmul_isa_name(isa)) + " " + dtype_name(dt) + " T=" +
@@ -201,9 +196,9 @@ TEST(Matmul, OneAndTwoThreadsGiveIdenticalBits) {
           TestMatrix tm = make_matrix(dt, N, K, 7);
           std::vector<float> x = make_x(T, K, 8), y1(T * N), y2(T * N);
           omp_set_num_threads(1);
-          matmul(y1.data(), x.data(), T, tm.m);
+          matmul(y1.data(), x.data(), T, tm.m, precision_of(exact));
           omp_set_num_threads(2);
-          matmul(y2.data(), x.data(), T, tm.m);
+          matmul(y2.data(), x.data(), T, tm.m, precision_of(exact));
           ASSERT_EQ(0, std::memcmp(y1.data(), y2.data(), y1.size() * sizeof(float)));
         }
       }
@@ -277,15 +272,15 @@ TEST(DequantizeRow, EveryTypeMatchesScalarConversions) {
   }
 }
 
-TEST(MatmulSettings, IsaClampsAndExactToggles) {
+TEST(MatmulSettings, IsaClampsAndPrecisionNames) {
   MatmulSettingsGuard guard;
   EXPECT_EQ(matmul_set_isa(MatmulIsa::Avx512Bf16), matmul_isa_best());
   EXPECT_EQ(matmul_set_isa(MatmulIsa::Scalar), MatmulIsa::Scalar);
   EXPECT_EQ(matmul_isa(), MatmulIsa::Scalar);
-  matmul_set_exact(true);
-  EXPECT_TRUE(matmul_exact());
-  matmul_set_exact(false);
-  EXPECT_FALSE(matmul_exact());
+  EXPECT_EQ(precision_from_name("exact"), Precision::Exact);
+  EXPECT_EQ(precision_from_name("fast"), Precision::Fast);
+  EXPECT_STREQ(precision_name(Precision::Exact), "exact");
+  EXPECT_THROW(precision_from_name("exactly"), Error);
   EXPECT_STREQ(matmul_isa_name(MatmulIsa::Avx2), "avx2");
 }
 

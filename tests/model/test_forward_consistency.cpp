@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include "io/load_model.h"
 #include "model/capture.h"
 #include "model/forward.h"
 #include "model/model.h"

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "io/load_model.h"
 #include "model/model.h"
 #include "util/error.h"
 #include "test_support.h"

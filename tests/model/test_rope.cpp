@@ -15,7 +15,7 @@ TEST(Rope, TableRotationEqualsPlainRotationForEveryHead) {
   ModelConfig c;
   c.head_dim = 64;
   c.rope_theta = 500000.0;
-  c.rope_scaling.type = "llama3";
+  c.rope_scaling.type = RopeScalingType::Llama3;
   c.rope_scaling.factor = 32.0;
   c.rope_scaling.low_freq_factor = 1.0;
   c.rope_scaling.high_freq_factor = 4.0;

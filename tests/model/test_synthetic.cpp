@@ -27,7 +27,7 @@ TEST(Synthetic, PresetsHaveTheRealModelsShapes) {
   EXPECT_EQ(parameter_count(config_from_hf_json(synthetic_hf_config("qwen3-0.6b", DType::BF16))), 596049920);
 
   ModelConfig llama = config_from_hf_json(synthetic_hf_config("llama-3.2-1b", DType::BF16));
-  EXPECT_EQ(llama.rope_scaling.type, "llama3");
+  EXPECT_EQ(llama.rope_scaling.type, RopeScalingType::Llama3);
   EXPECT_EQ(llama.rope_scaling.factor, 32.0);
   EXPECT_EQ(llama.rope_scaling.original_max_position_embeddings, 8192);
   EXPECT_EQ(llama.rope_theta, 500000.0);

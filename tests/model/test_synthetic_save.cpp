@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "io/load_model.h"
 #include "io/model_formats.h"
 #include "io/safetensors.h"
 #include "model/synthetic.h"
@@ -112,7 +113,7 @@ TEST(SaveHf, ConfigKeepsLlama3RopeScaling) {
   EXPECT_EQ(written["rope_scaling"]["rope_type"], "llama3");
   EXPECT_EQ(written["rope_scaling"]["factor"], 32.0);
   ModelConfig back = config_from_hf_json(written);
-  EXPECT_EQ(back.rope_scaling.type, "llama3");
+  EXPECT_EQ(back.rope_scaling.type, RopeScalingType::Llama3);
   EXPECT_EQ(back.rope_scaling.low_freq_factor, 1.0);
   EXPECT_EQ(back.rope_scaling.high_freq_factor, 4.0);
   EXPECT_EQ(back.rope_scaling.original_max_position_embeddings, 8192);

@@ -218,9 +218,9 @@ TEST(PrunePlan, NonGluModelIsRefused) {
   m.layers[1].w_gate = Tensor{};
   WidthPruningOptions o;
   EXPECT_NE(error_of([&] { plan_width_pruning(m, o); }).find("not a gated (GLU) MLP"), std::string::npos);
-  Model g = tiny();
-  g.config.hidden_act = "gelu";
-  EXPECT_NE(error_of([&] { plan_width_pruning(g, o); }).find("gelu"), std::string::npos);
+  EXPECT_NE(error_of([&] { apply_kept_neurons(m, std::vector<std::vector<int64_t>>(m.layers.size(), {0})); })
+                .find("not a gated (GLU) MLP"),
+            std::string::npos);
 }
 
 TEST(PrunePlan, MalformedKeptListsAreRefused) {
@@ -348,6 +348,96 @@ TEST(PruneCalibration, CalibratedScoresUseActivations) {
   const PruningPlan plan = plan_width_pruning(m, w);
   ASSERT_LT(plan.layers[0].new_size, m.layers[0].intermediate_size());
   EXPECT_EQ(std::count(plan.layers[0].kept.begin(), plan.layers[0].kept.end(), 3), 0);
+}
+
+}  // namespace
+}  // namespace optipfair
+
+namespace optipfair {
+namespace {
+
+// An F32 matrix as Q8_0 blocks (scale max|x| / 127, as ggml's reference quantizer), for a model
+// whose MLP is stored quantised.
+Tensor to_q8(Model& owner, const Tensor& t) {
+  Tensor q = t;
+  q.dtype = DType::Q8_0;
+  q.row_stride = 0;
+  const int64_t blocks = t.cols() / kQ8BlockSize;
+  auto* out = static_cast<BlockQ8_0*>(owner.allocate(sizeof(BlockQ8_0) * static_cast<size_t>(t.rows() * blocks)));
+  std::vector<float> row(static_cast<size_t>(t.cols()));
+  for (int64_t r = 0; r < t.rows(); ++r) {
+    dequantize_row(row.data(), t.matrix(), r);
+    for (int64_t b = 0; b < blocks; ++b) {
+      float amax = 0;
+      for (int k = 0; k < kQ8BlockSize; ++k) amax = std::max(amax, std::fabs(row[static_cast<size_t>(b * kQ8BlockSize + k)]));
+      const float d = amax / 127;
+      BlockQ8_0& blk = out[r * blocks + b];
+      blk.scale_f16 = f32_to_f16(d);
+      for (int k = 0; k < kQ8BlockSize; ++k)
+        blk.q[k] = static_cast<int8_t>(d == 0 ? 0 : std::lround(row[static_cast<size_t>(b * kQ8BlockSize + k)] / d));
+    }
+  }
+  q.data = out;
+  return q;
+}
+
+Model tiny_of_type(DType t) {
+  if (t != DType::Q8_0) return tiny(t);
+  Model m = tiny(DType::F32);
+  for (LayerWeights& w : m.layers) {
+    w.w_gate = to_q8(m, w.w_gate);
+    w.w_up = to_q8(m, w.w_up);
+    w.w_down = to_q8(m, w.w_down);
+  }
+  return m;
+}
+
+// zero_pruned_neurons (the Python library's zero_neurons_mlp): shapes kept, the dropped neurons'
+// gate/up rows and down columns exactly zero in every stored type, everything else unchanged.
+TEST(PruneZero, ZeroesExactlyTheDroppedNeuronsInEveryType) {
+  for (DType t : {DType::F32, DType::F16, DType::BF16, DType::Q8_0}) {
+    SCOPED_TRACE(dtype_name(t));
+    const Model m = tiny_of_type(t);
+    std::vector<std::vector<int64_t>> kept(m.layers.size());
+    for (size_t l = 0; l < m.layers.size(); ++l)
+      for (int64_t i = 0; i < m.layers[l].intermediate_size(); ++i)
+        if (i % 3 != 1 || l == 0) kept[l].push_back(i);  // layer 0 keeps everything: stays shared
+    const Model z = zero_pruned_neurons(m, kept);
+    EXPECT_EQ(z.layers[0].w_gate.data, m.layers[0].w_gate.data);
+    for (size_t l = 0; l < m.layers.size(); ++l) {
+      const LayerWeights &a = m.layers[l], &b = z.layers[l];
+      ASSERT_EQ(a.w_gate.shape, b.w_gate.shape);
+      ASSERT_EQ(a.w_down.shape, b.w_down.shape);
+      const int64_t I = a.intermediate_size(), H = a.w_gate.cols();
+      std::vector<float> ra(static_cast<size_t>(std::max(I, H))), rb(ra.size());
+      for (int64_t i = 0; i < I; ++i) {
+        const bool dropped = l > 0 && i % 3 == 1;
+        for (Tensor LayerWeights::*proj : {&LayerWeights::w_gate, &LayerWeights::w_up}) {
+          dequantize_row(ra.data(), (a.*proj).matrix(), i);
+          dequantize_row(rb.data(), (b.*proj).matrix(), i);
+          for (int64_t h = 0; h < H; ++h) ASSERT_EQ(rb[h], dropped ? 0.0f : ra[h]) << "layer " << l << " row " << i;
+        }
+      }
+      for (int64_t h = 0; h < a.w_down.rows(); ++h) {
+        dequantize_row(ra.data(), a.w_down.matrix(), h);
+        dequantize_row(rb.data(), b.w_down.matrix(), h);
+        for (int64_t i = 0; i < I; ++i) ASSERT_EQ(rb[i], l > 0 && i % 3 == 1 ? 0.0f : ra[i]) << "layer " << l << " col " << i;
+      }
+    }
+    PruningPlan plan;
+    for (size_t l = 0; l < m.layers.size(); ++l) {
+      LayerPlan lp;
+      lp.layer = static_cast<int>(l);
+      lp.original_size = m.layers[l].intermediate_size();
+      lp.new_size = static_cast<int64_t>(kept[l].size());
+      lp.kept = kept[l];
+      plan.layers.push_back(lp);
+    }
+    const Model removed = apply_pruning_plan(m, plan, PruneMode::Remove);
+    EXPECT_EQ(count_parameters(m).total() - count_parameters(removed).total(), plan_parameters_removed(m, plan));
+    EXPECT_EQ(prune_mode_from_name("zero"), PruneMode::Zero);
+    EXPECT_THROW(prune_mode_from_name("delete"), Error);
+  }
 }
 
 }  // namespace

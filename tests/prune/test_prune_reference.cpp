@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "io/load_model.h"
 #include "model/forward.h"
 #include "model/model.h"
 #include "model/param_count.h"

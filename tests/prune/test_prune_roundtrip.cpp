@@ -12,6 +12,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "io/load_model.h"
 #include "io/model_formats.h"
 #include "model/forward.h"
 #include "model/synthetic.h"

@@ -1,0 +1,3 @@
+// Fixture for the layering check (see ../model/reaches_up.h).
+#pragma once
+#include "model/reaches_up.h"
