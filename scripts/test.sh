@@ -6,6 +6,8 @@ bash scripts/install-deps.sh
 jobs=$(nproc)
 bash scripts/build.sh build
 (cd build && ctest --output-on-failure -j"$jobs")
+# The Debian package from that build: dpkg -i, /usr/bin/optipfair fair-prune, dpkg -r.
+bash scripts/test-deb.sh build
 if [ "${OPTIPFAIR_SKIP_SANITIZERS:-0}" != "1" ]; then
   bash scripts/build.sh build-asan -DOPTIPFAIR_SANITIZE=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo
   (cd build-asan && ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure -j"$jobs" -LE slow)

@@ -6,8 +6,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "util/build_paths.h"
 #include "util/error.h"
+#include "util/resources.h"
 
 namespace optipfair {
 
@@ -141,10 +141,7 @@ std::vector<PromptPair> load_jsonl(const std::filesystem::path& file) {
 
 }  // namespace
 
-std::filesystem::path prompt_pairs_data_dir() {
-  if (const char* env = std::getenv("OPTIPFAIR_DATA_DIR"); env && *env) return std::filesystem::path(env) / "prompt_pairs";
-  return std::filesystem::path(OPTIPFAIR_DATA_DIR) / "prompt_pairs";
-}
+std::filesystem::path prompt_pairs_data_dir() { return bundled_data_dir() / "prompt_pairs"; }
 
 std::vector<PromptPair> default_prompt_pairs() {
   const auto file = prompt_pairs_data_dir() / "default.jsonl";

@@ -16,8 +16,8 @@ struct PromptPair {
   std::string category;  // "race", "gender", ...; empty when unknown
 };
 
-// The folder holding default.jsonl and attributes.json: $OPTIPFAIR_DATA_DIR when set, else the
-// repository's data/prompt_pairs (compiled in).
+// The folder holding default.jsonl and attributes.json: prompt_pairs/ under bundled_data_dir()
+// (util/resources.h: $OPTIPFAIR_DATA_DIR, the install's share folder, or the repository's data/).
 std::filesystem::path prompt_pairs_data_dir();
 
 // Our default set across race, gender, religion, nationality, age, socioeconomic status,

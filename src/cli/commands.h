@@ -21,6 +21,12 @@ std::string resolve_model_path(const CommonOptions& options);
 // Applies --threads and --quiet (progress bars).
 void apply_threads(const CommonOptions& options);
 
+// `--version`'s text: version, commit, compiler, kernels, threads.
+std::string version_text();
+// `optipfair completion bash`: a bash completion script generated from the app's own commands and
+// options, so it never falls behind them.
+std::string bash_completion_script(const CLI::App& app);
+
 void add_analyze_command(CLI::App& app);
 void add_generate_command(CLI::App& app);
 void add_tokenize_command(CLI::App& app);
@@ -29,5 +35,6 @@ void add_bias_command(CLI::App& app);
 void add_fair_prune_command(CLI::App& app);
 void add_eval_command(CLI::App& app);
 void add_bench_command(CLI::App& app);
+void add_completion_command(CLI::App& app);
 
 }  // namespace optipfair::cli

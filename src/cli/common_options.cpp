@@ -1,7 +1,7 @@
 #include <omp.h>
 
 #include "cli/commands.h"
-#include "util/build_paths.h"
+#include "util/resources.h"
 #include "util/progress.h"
 
 namespace optipfair::cli {
@@ -17,7 +17,7 @@ void add_common_options(CLI::App* cmd, CommonOptions& options, bool with_json) {
 }
 
 std::string resolve_model_path(const CommonOptions& options) {
-  return options.model_path.empty() ? std::string(OPTIPFAIR_DEMO_MODEL) : options.model_path;
+  return options.model_path.empty() ? bundled_demo_model().string() : options.model_path;
 }
 
 void apply_threads(const CommonOptions& options) {

@@ -10,7 +10,7 @@
 int main(int argc, char** argv) {
   CLI::App app{"optipfair: bias analysis and structured pruning of Llama-family language models"};
   app.require_subcommand(1);
-  app.set_version_flag("--version", "optipfair 0.1.0");
+  app.set_version_flag("--version", optipfair::cli::version_text());
   optipfair::cli::add_analyze_command(app);
   optipfair::cli::add_generate_command(app);
   optipfair::cli::add_tokenize_command(app);
@@ -19,6 +19,7 @@ int main(int argc, char** argv) {
   optipfair::cli::add_fair_prune_command(app);
   optipfair::cli::add_eval_command(app);
   optipfair::cli::add_bench_command(app);
+  optipfair::cli::add_completion_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -1,10 +1,9 @@
 #include "util/json_file.h"
 
-#include <unistd.h>
-
 #include <fstream>
 
 #include "util/error.h"
+#include "util/text_file.h"
 
 namespace optipfair {
 
@@ -21,25 +20,7 @@ nlohmann::json read_json_file(const fs::path& path) {
 }
 
 void write_json_file(const fs::path& path, const nlohmann::ordered_json& value, int indent) {
-  // The process id keeps two writers of the same file from sharing a temporary.
-  const fs::path tmp = path.string() + ".tmp-" + std::to_string(::getpid());
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) throw Error("cannot write " + path.string());
-    out << value.dump(indent, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
-    out.flush();
-    if (!out) {
-      std::error_code ec;
-      fs::remove(tmp, ec);
-      throw Error("cannot write " + path.string() + " (disk full?)");
-    }
-  }
-  std::error_code ec;
-  fs::rename(tmp, path, ec);
-  if (ec) {
-    fs::remove(tmp, ec);
-    throw Error("cannot write " + path.string() + ": " + ec.message());
-  }
+  write_text_file(path, value.dump(indent, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
 }
 
 }  // namespace optipfair

@@ -12,7 +12,7 @@ set(tiers
   "generate;prune"
   "bias;eval"
   "pipeline"
-  "cli")
+  "cli;python")
 
 set(tier_index 0)
 foreach(tier IN LISTS tiers)
