@@ -13,7 +13,6 @@
 #include "eval_test_model.h"
 #include "test_support.h"
 #include "util/build_paths.h"
-#include "util/error.h"
 
 namespace optipfair {
 namespace {
@@ -166,74 +165,7 @@ TEST(EvalTasks, RequestLogHoldsEachRequestScoredAndItsResult) {
   EXPECT_DOUBLE_EQ(metric(rs, "boolq", "acc"), correct / 3);
 }
 
-class EvalBadInput : public ::testing::Test {
- protected:
-  test::ScratchDir dir;
-  std::unique_ptr<Tokenizer> tok = demo_tokenizer();
-  Model model = test::synthetic_model_for_vocab(tok->vocab_size() + 64, 5);
-  EvalOptions options(const std::string& task) {
-    EvalOptions o;
-    o.tasks = {task};
-    o.data_dir = dir.path();
-    o.progress = false;
-    return o;
-  }
-  std::string error_of(const EvalOptions& o) {
-    try {
-      run_eval_tasks(model, *tok, o);
-    } catch (const Error& e) {
-      return e.what();
-    }
-    return "";
-  }
-};
-
-TEST_F(EvalBadInput, MissingDataFileSaysWhichAndWhere) {
-  const std::string msg = error_of(options("boolq"));
-  EXPECT_NE(msg.find("boolq/val.jsonl"), std::string::npos) << msg;
-  EXPECT_NE(msg.find(dir.path().string()), std::string::npos) << msg;
-  EXPECT_NE(error_of(options("bbq")).find("bbq"), std::string::npos);
-  EXPECT_NE(error_of(options("wikitext")).find("wiki.test.raw"), std::string::npos);
-}
-
-TEST_F(EvalBadInput, MalformedLinesAreSkippedAndCounted) {
-  fs::create_directories(dir / "boolq");
-  std::ofstream(dir / "boolq/val.jsonl")
-      << R"({"question": "is it", "passage": "It is.", "idx": 0, "label": "true"})" << "\n"
-      << R"({"question": "broken", "passage": )" << "\n"
-      << R"({"question": "no label", "passage": "x", "idx": 2})" << "\n"
-      << R"({"question": "is it not", "passage": "It is not.", "idx": 3, "label": false})" << "\n";
-  const auto rs = run_eval_tasks(model, *tok, options("boolq"));
-  ASSERT_EQ(rs.size(), 1u);
-  EXPECT_EQ(rs[0].samples, 2);
-  EXPECT_EQ(rs[0].skipped, 2);
-  EXPECT_NE(rs[0].skipped_detail.find("line 2"), std::string::npos) << rs[0].skipped_detail;
-}
-
-TEST_F(EvalBadInput, UnknownTaskListsTheKnownOnes) {
-  const std::string msg = error_of(options("hellaswag"));
-  EXPECT_NE(msg.find("hellaswag"), std::string::npos);
-  for (const auto& t : eval_task_names()) EXPECT_NE(msg.find(t), std::string::npos) << t;
-  EXPECT_EQ(resolve_eval_tasks({"crows_pairs", "boolq", "boolq"}),
-            (std::vector<std::string>{"crows_pairs_english", "boolq"}));
-}
-
-TEST_F(EvalBadInput, WinobiasLineWithoutTwoBracketsIsSkippedWithItsLine) {
-  fs::create_directories(dir / "winobias");
-  std::ofstream(dir / "winobias/male_occupations.txt") << "developer\nmechanic\n";
-  std::ofstream(dir / "winobias/female_occupations.txt") << "designer\nclerk\n";
-  for (const char* kind : {"pro", "anti"})
-    for (int type : {1, 2}) {
-      std::ofstream f(dir / ("winobias/" + std::string(kind) + "_stereotyped_type" + std::to_string(type) + ".txt.test"));
-      const char* pron = std::string(kind) == "pro" ? "he" : "she";
-      f << "1 [The developer] argued with the designer because [" << pron << "] did not like the design.\n";
-      f << "2 The mechanic gave the clerk a present because he won.\n";
-    }
-  const auto rs = run_eval_tasks(model, *tok, options("winobias"));
-  EXPECT_EQ(rs[0].samples, 2);
-  EXPECT_EQ(rs[0].skipped, 2);
-  EXPECT_NE(rs[0].skipped_detail.find("line 2"), std::string::npos) << rs[0].skipped_detail;
-}
+// The refusals (missing file, malformed lines, unknown task) are in test_eval_bad_input.cpp.
 
 }  // namespace
 }  // namespace optipfair
