@@ -4,6 +4,7 @@
 // (The figures themselves on real models are pinned in test_eval_pinned.cpp.)
 #include <algorithm>
 #include <cmath>
+#include <fstream>
 #include <limits>
 #include <map>
 #include <set>
@@ -59,7 +60,7 @@ class RandomModelTasks : public ::testing::Test {
   }
 
   Run run(const std::string& task, int64_t limit, int64_t num_fewshot = 0, uint64_t seed = 1234,
-          const fs::path& data_dir = {}) {
+          const fs::path& data_dir = {}, int64_t max_length = 0) {
     Run r;
     EvalOptions o;
     o.tasks = {task};
@@ -67,6 +68,7 @@ class RandomModelTasks : public ::testing::Test {
     o.num_fewshot = num_fewshot;
     o.seed = seed;
     o.data_dir = data_dir.empty() ? data : data_dir;
+    o.max_length = max_length;
     o.progress = false;
     o.request_log = &r.log;
     r.results = run_eval_tasks(model, *tok, o);
@@ -87,15 +89,26 @@ class RandomModelTasks : public ::testing::Test {
 };
 
 // wikitext: each article's rolling windows, lm-eval's word and byte perplexities over the
-// articles' summed log-likelihoods, bootstrap stderrs with the run's seed and iterations.
+// articles' summed log-likelihoods, bootstrap stderrs with the run's seed and iterations. On a
+// small file of three articles in WikiText's raw form, with 8-token windows so that articles span
+// several (the shared test file's split is checked in test_eval_text.cpp).
 TEST_F(RandomModelTasks, WikitextIsTheRollingLikelihoodOfEachArticle) {
-  const Run r = run("wikitext", 2);
-  const auto pages = wikitext_split_documents(test::file_text(data / "wikitext-2-raw/wiki.test.raw"));
+  test::ScratchDir dir;
+  fs::create_directories(dir / "wikitext-2-raw");
+  const std::string raw =
+      " \n = Alpha = \n \n The cat @-@ like animal sat on the mat , and then it left the house . \n \n"
+      " = Beta = \n \n The second article 's text has 1 @,@ 000 words in \" quotes \" . \n = = Part = = \n More . \n"
+      " = Gamma = \n \n A third , shorter one . \n";
+  std::ofstream(dir / "wikitext-2-raw/wiki.test.raw", std::ios::binary) << raw;
+  const int64_t window = 8;
+  const Run r = run("wikitext", 0, 0, 1234, dir.path(), window);
+  const auto pages = wikitext_split_documents(raw);
+  ASSERT_EQ(pages.size(), 3u);
   size_t k = 0;
   std::vector<std::pair<double, double>> words, bytes;
-  for (size_t p = 0; p < 2; ++p) {
-    const auto windows =
-        rolling_windows(encode_plain(*tok, wikitext_detokenize(pages[p])), prefix_token_id(*tok), model.config.max_position_embeddings);
+  for (const auto& page : pages) {
+    const auto windows = rolling_windows(encode_plain(*tok, wikitext_detokenize(page)), prefix_token_id(*tok), window);
+    EXPECT_GE(windows.size(), 2u);
     double ll = 0;
     for (const auto& w : windows) {
       ASSERT_LT(k, r.log.requests.size());
@@ -103,15 +116,19 @@ TEST_F(RandomModelTasks, WikitextIsTheRollingLikelihoodOfEachArticle) {
       EXPECT_EQ(r.log.requests[k].continuation, w.continuation);
       ll += r.log.results[k++].logprob;
     }
-    words.emplace_back(ll, static_cast<double>(count_words_python(pages[p])));
-    bytes.emplace_back(ll, static_cast<double>(pages[p].size()));
+    words.emplace_back(ll, static_cast<double>(count_words_python(page)));
+    bytes.emplace_back(ll, static_cast<double>(page.size()));
   }
   EXPECT_EQ(k, r.log.requests.size());
   const TaskResult& t = r.result("wikitext");
-  EXPECT_EQ(t.samples, 2);
-  EXPECT_EQ(t.available, 62);
-  const double ll = words[0].first + words[1].first;
-  const double w = words[0].second + words[1].second, b = bytes[0].second + bytes[1].second;
+  EXPECT_EQ(t.samples, 3);
+  EXPECT_EQ(t.available, 3);
+  double ll = 0, w = 0, b = 0;
+  for (size_t i = 0; i < 3; ++i) {
+    ll += words[i].first;
+    w += words[i].second;
+    b += bytes[i].second;
+  }
   EXPECT_DOUBLE_EQ(metric_of(t, "word_perplexity").value, std::exp(-ll / w));
   EXPECT_DOUBLE_EQ(metric_of(t, "byte_perplexity").value, std::exp(-ll / b));
   EXPECT_DOUBLE_EQ(metric_of(t, "bits_per_byte").value, -ll / b / std::log(2.0));
@@ -299,6 +316,38 @@ TEST_F(RandomModelTasks, CrowsPairsComparesTheTwoSentencesOfEachPair) {
     for (size_t i : items) d.push_back(diff[i]);
     EXPECT_DOUBLE_EQ(metric_of(sub, "likelihood_diff").value, plain_mean(d)) << name;
   }
+}
+
+// bbq on the shared files: every category file present is read, --limit applies per file, and
+// the items available are the files' lines (BBQ's scoring is checked on hand-made items in
+// test_eval_bias_tasks.cpp).
+TEST_F(RandomModelTasks, BbqReadsEveryCategoryFilePresentWithTheLimitPerFile) {
+  const Run r = run("bbq", 1);
+  std::vector<std::string> present;
+  int64_t lines = 0;
+  for (const char* cat : {"Age", "Disability_status", "Gender_identity", "Nationality", "Physical_appearance",
+                          "Race_ethnicity", "Race_x_gender", "Race_x_SES", "Religion", "SES", "Sexual_orientation"}) {
+    const fs::path file = data / "bbq" / (std::string(cat) + ".jsonl");
+    if (!fs::exists(file)) continue;
+    present.push_back(cat);
+    std::ifstream in(file);
+    for (std::string line; std::getline(in, line);) lines += line.empty() ? 0 : 1;
+  }
+  ASSERT_FALSE(present.empty());
+  const TaskResult& t = r.result("bbq");
+  EXPECT_EQ(t.samples, static_cast<int64_t>(present.size()));
+  EXPECT_EQ(t.available, lines);
+  EXPECT_EQ(t.skipped, 0);
+  ASSERT_EQ(r.log.requests.size(), 12 * present.size());
+  for (size_t i = 0; i < present.size(); ++i) {  // each file's first item, in category order
+    const json first = first_jsonl(data / "bbq" / (present[i] + ".jsonl"), 1).at(0);
+    const std::string prompt =
+        first.at("context").get<std::string>() + "\n\nQ: " + first.at("question").get<std::string>() + "\nA:";
+    EXPECT_EQ(tok->decode(r.log.requests[12 * i].context), prompt) << present[i];
+  }
+  // 1 + 4 metrics over all items + 4 per category present, and none for an absent category.
+  EXPECT_EQ(t.metrics.size(), 5 + 4 * present.size());
+  for (const auto& cat : present) EXPECT_EQ(metric_of(t, "amb_bias_score_" + cat).name, "amb_bias_score_" + cat);
 }
 
 }  // namespace
