@@ -55,7 +55,8 @@ std::filesystem::path default_eval_data_dir();
 std::vector<std::string> resolve_eval_tasks(const std::vector<std::string>& names);
 
 // Runs the tasks; one result per task, plus one per bias type / category sub-task where the task
-// reports them (crows_pairs_english_*). Throws Error for a missing data file.
+// reports them (crows_pairs_english_*). Throws Error for a missing data file, or for data files
+// that hold no usable item.
 std::vector<TaskResult> run_eval_tasks(const Model& model, const Tokenizer& tokenizer, const EvalOptions& options);
 
 }  // namespace optipfair

@@ -1,238 +1,353 @@
-// Every task end to end on a random-weight model (numbers must sit near chance), the table and
-// JSON it writes, and the refusals: a missing data file, a malformed line, an unknown task.
+// Each task on a random-weight model, checked against lm-eval's definitions written out here: the
+// requests it scored are the ones its prompt format gives for the first items of the data file,
+// and every metric and stderr follows from those requests' results by the task's formula.
+// (The figures themselves on real models are pinned in test_eval_pinned.cpp.)
+#include <algorithm>
 #include <cmath>
 #include <fstream>
+#include <limits>
 #include <map>
+#include <set>
+#include <stdexcept>
 
 #include <gtest/gtest.h>
 
-#include "eval/eval_report.h"
 #include "eval/eval_tasks.h"
 #include "eval/eval_text.h"
 #include "eval/loglikelihood.h"
+#include "eval/metrics.h"
 #include "eval_test_model.h"
 #include "test_support.h"
 #include "util/build_paths.h"
-#include "util/error.h"
 
 namespace optipfair {
 namespace {
 
 namespace fs = std::filesystem;
+using nlohmann::json;
+using test::first_jsonl;
+using test::plain_mean;
+using test::plain_mean_stderr;
+using test::space_then;
 
-std::unique_ptr<Tokenizer> demo_tokenizer() { return load_tokenizer(fs::path(OPTIPFAIR_DEMO_MODEL)); }
-
-double metric(const std::vector<TaskResult>& rs, const std::string& task, const std::string& name) {
-  for (const auto& r : rs)
-    if (r.task == task)
-      for (const auto& m : r.metrics)
-        if (m.name == name) return m.value;
-  ADD_FAILURE() << "no " << task << " " << name;
-  return std::nan("");
+const MetricValue& metric_of(const TaskResult& r, const std::string& name) {
+  for (const auto& m : r.metrics)
+    if (m.name == name) return m;
+  static const MetricValue none{"(missing)", std::nan(""), std::nan(""), true};
+  ADD_FAILURE() << r.task << " has no metric " << name;
+  return none;
 }
 
-EvalOptions quiet_options(const fs::path& data, const std::string& task, int64_t limit) {
-  EvalOptions o;
-  o.tasks = {task};
-  o.limit = limit;
-  o.data_dir = data;
-  o.progress = false;
-  return o;
-}
-
-TEST(EvalTasks, AllTasksOnARandomModelSitNearChance) {
-  const fs::path data = test::shared_path("data");
-  OPTIPFAIR_REQUIRE_SHARED(data / "boolq/val.jsonl");
-  if (!fs::exists(fs::path(OPTIPFAIR_DEMO_MODEL) / "tokenizer.json")) GTEST_SKIP() << "demo model missing";
-  const auto tok = demo_tokenizer();
-  const Model model = test::synthetic_model_for_vocab(tok->vocab_size() + 64, 11);
-  EvalOptions o;
-  o.tasks = {"all"};
-  o.limit = 20;
-  o.data_dir = data;
-  o.batch_size = 16;
-  o.bootstrap_iters = 100;
-  o.progress = false;
-  const std::vector<TaskResult> rs = run_eval_tasks(model, *tok, o);
-  for (const auto& r : rs) std::printf("%s: %.2f s\n", r.task.c_str(), r.seconds);
-
-  // WikiText: a random model spreads its probability evenly, so a token costs about ln V nats
-  // and bits per byte is tokens * log2 V / bytes.
-  {
-    std::ifstream in(data / "wikitext-2-raw/wiki.test.raw", std::ios::binary);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    auto pages = wikitext_split_documents(ss.str());
-    pages.resize(20);
-    double tokens = 0, bytes = 0;
-    for (const auto& p : pages) {
-      tokens += static_cast<double>(encode_plain(*tok, wikitext_detokenize(p)).size());
-      bytes += static_cast<double>(p.size());
-    }
-    const double chance_bpb = tokens * std::log2(static_cast<double>(model.config.vocab_size)) / bytes;
-    EXPECT_NEAR(metric(rs, "wikitext", "bits_per_byte"), chance_bpb, 0.05 * chance_bpb);
-    EXPECT_GT(metric(rs, "wikitext", "word_perplexity"), 1000.0);
-  }
-  EXPECT_LE(metric(rs, "lambada_openai", "acc"), 0.1);
-  EXPECT_GT(metric(rs, "lambada_openai", "perplexity"), model.config.vocab_size / 4.0);
-  const double boolq = metric(rs, "boolq", "acc");
-  EXPECT_GE(boolq, 0.15);
-  EXPECT_LE(boolq, 0.85);
-  for (const char* arc : {"arc_easy", "arc_challenge"}) {
-    EXPECT_LE(metric(rs, arc, "acc"), 0.6) << arc;
-    EXPECT_LE(metric(rs, arc, "acc_norm"), 0.6) << arc;
-  }
-  const double stereo = metric(rs, "crows_pairs_english", "pct_stereotype");
-  EXPECT_GE(stereo, 0.2);
-  EXPECT_LE(stereo, 0.8);
-  EXPECT_GT(metric(rs, "crows_pairs_english", "likelihood_diff"), 0.0);
-  for (const char* m : {"amb_bias_score", "disamb_bias_score", "amb_bias_score_Age", "disamb_bias_score_Religion"}) {
-    const double v = metric(rs, "bbq", m);
-    EXPECT_GE(v, -1.0) << m;
-    EXPECT_LE(v, 1.0) << m;
-  }
-  for (const char* m : {"pct_pro_preferred", "acc_pro", "acc_anti", "pct_pro_preferred_type1", "acc_pro_type2"}) {
-    const double v = metric(rs, "winobias", m);
-    EXPECT_GE(v, 0.1) << m;
-    EXPECT_LE(v, 0.9) << m;
-  }
-  EXPECT_LE(std::abs(metric(rs, "winobias", "acc_gap")), 0.5);
-
-  // Each task evaluated its 20 items (bbq: 20 per category present; winobias: 20 pairs per type).
-  std::map<std::string, int64_t> samples;
-  for (const auto& r : rs) samples[r.task] = r.samples;
-  EXPECT_EQ(samples["boolq"], 20);
-  EXPECT_EQ(samples["wikitext"], 20);
-  EXPECT_EQ(samples["winobias"], 40);
-  EXPECT_EQ(samples["bbq"] % 20, 0);
-  EXPECT_TRUE(samples.count("crows_pairs_english_race_color"));
-
-  EvalRun run;
-  run.model_path = "synthetic";
-  run.results = rs;
-  const std::string table = eval_table(run);
-  EXPECT_NE(table.find("|boolq"), std::string::npos);
-  EXPECT_NE(table.find("word_perplexity"), std::string::npos);
-  const nlohmann::json j = eval_run_json(run, o);
-  EXPECT_TRUE(j["results"]["boolq"]["acc,none"].is_number());
-  EXPECT_TRUE(j["results"]["boolq"]["acc_stderr,none"].is_number());
-  EXPECT_EQ(j["n-samples"]["boolq"]["effective"], 20);
-  const std::string cmp = eval_compare_table(run, run);
-  EXPECT_NE(cmp.find("+0.0000"), std::string::npos);
-}
-
-TEST(EvalTasks, FewShotExamplesGoInFrontAndAreSeeded) {
-  const fs::path data = test::shared_path("data");
-  OPTIPFAIR_REQUIRE_SHARED(data / "arc/ARC-Easy-Dev.jsonl");
-  const auto tok = demo_tokenizer();
-  const Model model = test::synthetic_model_for_vocab(tok->vocab_size() + 64, 12);
-  EvalOptions o = quiet_options(data, "arc_easy", 5);
-  o.num_fewshot = 2;
-  const auto a = run_eval_tasks(model, *tok, o);
-  const auto b = run_eval_tasks(model, *tok, o);
-  EXPECT_EQ(a[0].num_fewshot, 2);
-  EXPECT_EQ(a[0].metrics[0].value, b[0].metrics[0].value);
-}
-
-// The request log holds what lm-eval would score for BoolQ: per item, the prompt's tokens with
-// " no" and then " yes" after them, with the results the task's accuracy came from.
-TEST(EvalTasks, RequestLogHoldsEachRequestScoredAndItsResult) {
-  const fs::path data = test::shared_path("data");
-  OPTIPFAIR_REQUIRE_SHARED(data / "boolq/val.jsonl");
-  const auto tok = demo_tokenizer();
-  const Model model = test::synthetic_model_for_vocab(tok->vocab_size() + 64, 13);
-  LoglikelihoodLog log;
-  EvalOptions o = quiet_options(data, "boolq", 3);
-  o.request_log = &log;
-  const auto rs = run_eval_tasks(model, *tok, o);
-  ASSERT_EQ(log.requests.size(), 6u);
-  ASSERT_EQ(log.results.size(), 6u);
-  double correct = 0;
-  std::ifstream in(data / "boolq/val.jsonl");
-  for (size_t item = 0; item < 3; ++item) {
-    const auto& no = log.requests[2 * item];
-    const auto& yes = log.requests[2 * item + 1];
-    EXPECT_EQ(no.context, yes.context);
-    EXPECT_EQ(tok->decode(no.continuation), " no");
-    EXPECT_EQ(tok->decode(yes.continuation), " yes");
-    EXPECT_NE(tok->decode(no.context).find("\nQuestion: "), std::string::npos);
-    std::string line;
-    std::getline(in, line);
-    const bool label_yes = line.find("\"label\": \"true\"") != std::string::npos ||
-                           line.find("\"label\": true") != std::string::npos;
-    const bool said_yes = log.results[2 * item + 1].logprob > log.results[2 * item].logprob;
-    correct += said_yes == label_yes ? 1 : 0;
-  }
-  EXPECT_DOUBLE_EQ(metric(rs, "boolq", "acc"), correct / 3);
-}
-
-class EvalBadInput : public ::testing::Test {
+class RandomModelTasks : public ::testing::Test {
  protected:
-  test::ScratchDir dir;
-  std::unique_ptr<Tokenizer> tok = demo_tokenizer();
-  Model model = test::synthetic_model_for_vocab(tok->vocab_size() + 64, 5);
-  EvalOptions options(const std::string& task) {
+  struct Run {
+    std::vector<TaskResult> results;
+    LoglikelihoodLog log;
+    const TaskResult& result(const std::string& task) const {
+      for (const auto& r : results)
+        if (r.task == task) return r;
+      throw std::runtime_error("no result for " + task);
+    }
+  };
+
+  void SetUp() override {
+    data = test::shared_path("data");
+    OPTIPFAIR_REQUIRE_SHARED(data / "boolq/val.jsonl");
+    const fs::path demo = OPTIPFAIR_DEMO_MODEL;
+    if (!fs::exists(demo / "tokenizer.json")) GTEST_SKIP() << "demo model missing: " << (demo / "tokenizer.json");
+    tok = load_tokenizer(demo);
+    model = test::synthetic_model_for_vocab(tok->vocab_size() + 64, 11);
+  }
+
+  Run run(const std::string& task, int64_t limit, int64_t num_fewshot = 0, uint64_t seed = 1234,
+          const fs::path& data_dir = {}, int64_t max_length = 0) {
+    Run r;
     EvalOptions o;
     o.tasks = {task};
-    o.data_dir = dir.path();
+    o.limit = limit;
+    o.num_fewshot = num_fewshot;
+    o.seed = seed;
+    o.data_dir = data_dir.empty() ? data : data_dir;
+    o.max_length = max_length;
     o.progress = false;
-    return o;
+    o.request_log = &r.log;
+    r.results = run_eval_tasks(model, *tok, o);
+    return r;
   }
-  std::string error_of(const EvalOptions& o) {
-    try {
-      run_eval_tasks(model, *tok, o);
-    } catch (const Error& e) {
-      return e.what();
-    }
-    return "";
+
+  void expect_request(const LoglikelihoodLog& log, size_t k, const std::string& context, const std::string& continuation) {
+    ASSERT_LT(k, log.requests.size());
+    const auto [ctx, cont] = encode_pair(*tok, context, continuation);
+    EXPECT_EQ(log.requests[k].context, ctx) << "request " << k << ": " << context;
+    EXPECT_EQ(log.requests[k].continuation, cont) << "request " << k << ": " << continuation;
   }
+
+  test::SingleThread one_thread;
+  fs::path data;
+  std::unique_ptr<Tokenizer> tok;
+  Model model;
 };
 
-TEST_F(EvalBadInput, MissingDataFileSaysWhichAndWhere) {
-  const std::string msg = error_of(options("boolq"));
-  EXPECT_NE(msg.find("boolq/val.jsonl"), std::string::npos) << msg;
-  EXPECT_NE(msg.find(dir.path().string()), std::string::npos) << msg;
-  EXPECT_NE(error_of(options("bbq")).find("bbq"), std::string::npos);
-  EXPECT_NE(error_of(options("wikitext")).find("wiki.test.raw"), std::string::npos);
-}
-
-TEST_F(EvalBadInput, MalformedLinesAreSkippedAndCounted) {
-  fs::create_directories(dir / "boolq");
-  std::ofstream(dir / "boolq/val.jsonl")
-      << R"({"question": "is it", "passage": "It is.", "idx": 0, "label": "true"})" << "\n"
-      << R"({"question": "broken", "passage": )" << "\n"
-      << R"({"question": "no label", "passage": "x", "idx": 2})" << "\n"
-      << R"({"question": "is it not", "passage": "It is not.", "idx": 3, "label": false})" << "\n";
-  const auto rs = run_eval_tasks(model, *tok, options("boolq"));
-  ASSERT_EQ(rs.size(), 1u);
-  EXPECT_EQ(rs[0].samples, 2);
-  EXPECT_EQ(rs[0].skipped, 2);
-  EXPECT_NE(rs[0].skipped_detail.find("line 2"), std::string::npos) << rs[0].skipped_detail;
-}
-
-TEST_F(EvalBadInput, UnknownTaskListsTheKnownOnes) {
-  const std::string msg = error_of(options("hellaswag"));
-  EXPECT_NE(msg.find("hellaswag"), std::string::npos);
-  for (const auto& t : eval_task_names()) EXPECT_NE(msg.find(t), std::string::npos) << t;
-  EXPECT_EQ(resolve_eval_tasks({"crows_pairs", "boolq", "boolq"}),
-            (std::vector<std::string>{"crows_pairs_english", "boolq"}));
-}
-
-TEST_F(EvalBadInput, WinobiasLineWithoutTwoBracketsIsSkippedWithItsLine) {
-  fs::create_directories(dir / "winobias");
-  std::ofstream(dir / "winobias/male_occupations.txt") << "developer\nmechanic\n";
-  std::ofstream(dir / "winobias/female_occupations.txt") << "designer\nclerk\n";
-  for (const char* kind : {"pro", "anti"})
-    for (int type : {1, 2}) {
-      std::ofstream f(dir / ("winobias/" + std::string(kind) + "_stereotyped_type" + std::to_string(type) + ".txt.test"));
-      const char* pron = std::string(kind) == "pro" ? "he" : "she";
-      f << "1 [The developer] argued with the designer because [" << pron << "] did not like the design.\n";
-      f << "2 The mechanic gave the clerk a present because he won.\n";
+// wikitext: each article's rolling windows, lm-eval's word and byte perplexities over the
+// articles' summed log-likelihoods, bootstrap stderrs with the run's seed and iterations. On a
+// small file of three articles in WikiText's raw form, with 8-token windows so that articles span
+// several (the shared test file's split is checked in test_eval_text.cpp).
+TEST_F(RandomModelTasks, WikitextIsTheRollingLikelihoodOfEachArticle) {
+  test::ScratchDir dir;
+  fs::create_directories(dir / "wikitext-2-raw");
+  const std::string raw =
+      " \n = Alpha = \n \n The cat @-@ like animal sat on the mat , and then it left the house . \n \n"
+      " = Beta = \n \n The second article 's text has 1 @,@ 000 words in \" quotes \" . \n = = Part = = \n More . \n"
+      " = Gamma = \n \n A third , shorter one . \n";
+  std::ofstream(dir / "wikitext-2-raw/wiki.test.raw", std::ios::binary) << raw;
+  const int64_t window = 8;
+  const Run r = run("wikitext", 0, 0, 1234, dir.path(), window);
+  const auto pages = wikitext_split_documents(raw);
+  ASSERT_EQ(pages.size(), 3u);
+  size_t k = 0;
+  std::vector<std::pair<double, double>> words, bytes;
+  for (const auto& page : pages) {
+    const auto windows = rolling_windows(encode_plain(*tok, wikitext_detokenize(page)), prefix_token_id(*tok), window);
+    EXPECT_GE(windows.size(), 2u);
+    double ll = 0;
+    for (const auto& w : windows) {
+      ASSERT_LT(k, r.log.requests.size());
+      EXPECT_EQ(r.log.requests[k].context, w.context);
+      EXPECT_EQ(r.log.requests[k].continuation, w.continuation);
+      ll += r.log.results[k++].logprob;
     }
-  const auto rs = run_eval_tasks(model, *tok, options("winobias"));
-  EXPECT_EQ(rs[0].samples, 2);
-  EXPECT_EQ(rs[0].skipped, 2);
-  EXPECT_NE(rs[0].skipped_detail.find("line 2"), std::string::npos) << rs[0].skipped_detail;
+    words.emplace_back(ll, static_cast<double>(count_words_python(page)));
+    bytes.emplace_back(ll, static_cast<double>(page.size()));
+  }
+  EXPECT_EQ(k, r.log.requests.size());
+  const TaskResult& t = r.result("wikitext");
+  EXPECT_EQ(t.samples, 3);
+  EXPECT_EQ(t.available, 3);
+  double ll = 0, w = 0, b = 0;
+  for (size_t i = 0; i < 3; ++i) {
+    ll += words[i].first;
+    w += words[i].second;
+    b += bytes[i].second;
+  }
+  EXPECT_DOUBLE_EQ(metric_of(t, "word_perplexity").value, std::exp(-ll / w));
+  EXPECT_DOUBLE_EQ(metric_of(t, "byte_perplexity").value, std::exp(-ll / b));
+  EXPECT_DOUBLE_EQ(metric_of(t, "bits_per_byte").value, -ll / b / std::log(2.0));
+  auto boot = [&](const std::vector<std::pair<double, double>>& xs, bool bits) {
+    return bootstrap_stderr(xs.size(), [&](const std::vector<size_t>& idx) {
+      double l = 0, n = 0;
+      for (size_t i : idx) {
+        l += xs[i].first;
+        n += xs[i].second;
+      }
+      return bits ? -l / n / std::log(2.0) : std::exp(-l / n);
+    }, 1000, 1234);
+  };
+  EXPECT_DOUBLE_EQ(metric_of(t, "word_perplexity").stderr_value, boot(words, false));
+  EXPECT_DOUBLE_EQ(metric_of(t, "byte_perplexity").stderr_value, boot(bytes, false));
+  EXPECT_DOUBLE_EQ(metric_of(t, "bits_per_byte").stderr_value, boot(bytes, true));
+}
+
+// lambada_openai: the passage up to its last space, then " " + the last word; acc is "all target
+// tokens greedy", perplexity exp(-mean ll) with a bootstrap stderr.
+TEST_F(RandomModelTasks, LambadaScoresTheLastWordAfterItsPassage) {
+  const size_t n = 6;
+  const Run r = run("lambada_openai", static_cast<int64_t>(n));
+  const auto docs = first_jsonl(data / "lambada_openai/lambada_test.jsonl", n);
+  ASSERT_EQ(r.log.requests.size(), n);
+  std::vector<double> lls, greedy;
+  for (size_t i = 0; i < n; ++i) {
+    const std::string text = docs[i].at("text");
+    const size_t sp = text.rfind(' ');
+    expect_request(r.log, i, text.substr(0, sp), text.substr(sp));
+    lls.push_back(r.log.results[i].logprob);
+    greedy.push_back(r.log.results[i].is_greedy ? 1 : 0);
+  }
+  const TaskResult& t = r.result("lambada_openai");
+  EXPECT_EQ(t.samples, 6);
+  EXPECT_EQ(t.available, 5153);
+  EXPECT_DOUBLE_EQ(metric_of(t, "perplexity").value, std::exp(-plain_mean(lls)));
+  EXPECT_DOUBLE_EQ(metric_of(t, "perplexity").stderr_value,
+                   bootstrap_stderr(n, [&](const std::vector<size_t>& idx) {
+                     double s = 0;
+                     for (size_t i : idx) s += lls[i];
+                     return std::exp(-s / static_cast<double>(idx.size()));
+                   }, 1000, 1234));
+  EXPECT_DOUBLE_EQ(metric_of(t, "acc").value, plain_mean(greedy));
+  EXPECT_DOUBLE_EQ(metric_of(t, "acc").stderr_value, plain_mean_stderr(greedy));
+}
+
+// boolq: "{passage}\nQuestion: {question}?\nAnswer:" then " no" and " yes"; acc against the label.
+TEST_F(RandomModelTasks, BoolqAsksNoOrYesAfterThePassage) {
+  const size_t n = 5;
+  const Run r = run("boolq", static_cast<int64_t>(n));
+  const auto docs = first_jsonl(data / "boolq/val.jsonl", n);
+  ASSERT_EQ(r.log.requests.size(), 2 * n);
+  std::vector<double> acc;
+  for (size_t i = 0; i < n; ++i) {
+    const std::string prompt =
+        docs[i].at("passage").get<std::string>() + "\nQuestion: " + docs[i].at("question").get<std::string>() + "?\nAnswer:";
+    expect_request(r.log, 2 * i, prompt, " no");
+    expect_request(r.log, 2 * i + 1, prompt, " yes");
+    const bool label_yes = docs[i].at("label") == "true" || docs[i].at("label") == true;
+    const bool said_yes = r.log.results[2 * i + 1].logprob > r.log.results[2 * i].logprob;
+    acc.push_back(said_yes == label_yes ? 1 : 0);
+  }
+  const TaskResult& t = r.result("boolq");
+  EXPECT_EQ(t.samples, 5);
+  EXPECT_EQ(t.available, 3270);
+  EXPECT_DOUBLE_EQ(metric_of(t, "acc").value, plain_mean(acc));
+  EXPECT_DOUBLE_EQ(metric_of(t, "acc").stderr_value, plain_mean_stderr(acc));
+}
+
+// arc_challenge: "Question: {stem}\nAnswer:" then " {choice}" for each choice; acc_norm divides by
+// the choice's length in characters.
+TEST_F(RandomModelTasks, ArcPicksTheLikeliestChoiceRawAndPerCharacter) {
+  const size_t n = 25;
+  const Run r = run("arc_challenge", static_cast<int64_t>(n));
+  const auto docs = first_jsonl(data / "arc/ARC-Challenge-Test.jsonl", n);
+  std::vector<double> acc, acc_norm;
+  size_t k = 0;
+  for (const auto& d : docs) {
+    const std::string prompt = "Question: " + d.at("question").at("stem").get<std::string>() + "\nAnswer:";
+    size_t gold = 0, best = 0, best_norm = 0;
+    double best_ll = -std::numeric_limits<double>::infinity(), best_ll_norm = best_ll;
+    const auto& choices = d.at("question").at("choices");
+    for (size_t c = 0; c < choices.size(); ++c) {
+      const std::string text = choices[c].at("text");
+      if (choices[c].at("label") == d.at("answerKey")) gold = c;
+      expect_request(r.log, k, prompt, space_then(text));
+      const double ll = r.log.results[k++].logprob;
+      const double chars = static_cast<double>(text.size());  // ARC's answers are ASCII
+      if (ll > best_ll) {  // the first of equal scores wins, as numpy's argmax
+        best_ll = ll;
+        best = c;
+      }
+      if (ll / chars > best_ll_norm) {
+        best_ll_norm = ll / chars;
+        best_norm = c;
+      }
+    }
+    acc.push_back(best == gold ? 1 : 0);
+    acc_norm.push_back(best_norm == gold ? 1 : 0);
+  }
+  EXPECT_EQ(k, r.log.requests.size());
+  const TaskResult& t = r.result("arc_challenge");
+  EXPECT_EQ(t.samples, 25);
+  EXPECT_EQ(t.available, 1172);
+  EXPECT_DOUBLE_EQ(metric_of(t, "acc").value, plain_mean(acc));
+  EXPECT_DOUBLE_EQ(metric_of(t, "acc").stderr_value, plain_mean_stderr(acc));
+  EXPECT_DOUBLE_EQ(metric_of(t, "acc_norm").value, plain_mean(acc_norm));
+  EXPECT_DOUBLE_EQ(metric_of(t, "acc_norm").stderr_value, plain_mean_stderr(acc_norm));
+}
+
+// Few-shot examples: "Question: {stem}\nAnswer: {gold}" of distinct Dev items, each followed by a
+// blank line, in front of the item; drawn from the seed and the item's index, not from --limit.
+TEST_F(RandomModelTasks, FewShotExamplesGoInFrontAndDependOnSeedAndItemOnly) {
+  std::set<std::string> dev_examples;
+  for (const auto& d : first_jsonl(data / "arc/ARC-Easy-Dev.jsonl", 100000)) {
+    std::string gold;
+    for (const auto& c : d.at("question").at("choices"))
+      if (c.at("label") == d.at("answerKey")) gold = c.at("text");
+    dev_examples.insert("Question: " + d.at("question").at("stem").get<std::string>() + "\nAnswer: " + gold);
+  }
+  const auto tests = first_jsonl(data / "arc/ARC-Easy-Test.jsonl", 3);
+  auto contexts = [&](const Run& r) {  // each item's context text, from its first request
+    std::vector<std::string> out;
+    for (size_t k = 0, item = 0; item < static_cast<size_t>(r.results[0].samples); ++item) {
+      out.push_back(tok->decode(r.log.requests[k].context));
+      k += tests[item].at("question").at("choices").size();
+    }
+    return out;
+  };
+  const Run r = run("arc_easy", 3, 2);
+  EXPECT_EQ(r.results[0].num_fewshot, 2);
+  const std::vector<std::string> ctx = contexts(r);
+  ASSERT_EQ(ctx.size(), 3u);
+  for (size_t i = 0; i < 3; ++i) {
+    const std::string prompt = "Question: " + tests[i].at("question").at("stem").get<std::string>() + "\nAnswer:";
+    const size_t a = ctx[i].find("\n\n"), b = ctx[i].find("\n\n", a + 2);
+    ASSERT_NE(b, std::string::npos) << ctx[i];
+    const std::string shot1 = ctx[i].substr(0, a), shot2 = ctx[i].substr(a + 2, b - a - 2);
+    EXPECT_TRUE(dev_examples.count(shot1)) << shot1;
+    EXPECT_TRUE(dev_examples.count(shot2)) << shot2;
+    EXPECT_NE(shot1, shot2);
+    EXPECT_EQ(ctx[i].substr(b + 2), prompt);
+  }
+  EXPECT_EQ(contexts(run("arc_easy", 1, 2))[0], ctx[0]);  // the same examples whatever --limit is
+  EXPECT_NE(contexts(run("arc_easy", 3, 2, 99)), ctx);     // another seed, other examples
+}
+
+// crows_pairs_english: both sentences after the prefix token alone; likelihood_diff is the mean
+// |ll(more) - ll(less)|, pct_stereotype the share where the more stereotyping one is likelier;
+// one sub-task per bias type over its pairs.
+TEST_F(RandomModelTasks, CrowsPairsComparesTheTwoSentencesOfEachPair) {
+  const size_t n = 12;
+  const Run r = run("crows_pairs_english", static_cast<int64_t>(n));
+  int64_t bad = 0;
+  const auto rows = parse_csv(test::file_text(data / "crows-pairs/crows_pairs_anonymized.csv"), &bad);
+  const auto& header = rows[0];
+  auto col = [&](const char* name) { return static_cast<size_t>(std::find(header.begin(), header.end(), name) - header.begin()); };
+  std::map<std::string, std::vector<size_t>> by_type;
+  std::vector<double> diff, stereo;
+  for (size_t i = 0; i < n; ++i) {
+    const auto& row = rows[i + 1];
+    expect_request(r.log, 2 * i, "", row[col("sent_more")]);
+    expect_request(r.log, 2 * i + 1, "", row[col("sent_less")]);
+    const double more = r.log.results[2 * i].logprob, less = r.log.results[2 * i + 1].logprob;
+    diff.push_back(std::abs(more - less));
+    stereo.push_back(more > less ? 1 : 0);
+    by_type[row[col("bias_type")]].push_back(i);
+  }
+  ASSERT_EQ(r.log.requests.size(), 2 * n);
+  const TaskResult& t = r.result("crows_pairs_english");
+  EXPECT_EQ(t.samples, 12);
+  EXPECT_EQ(t.available, 1508);
+  EXPECT_DOUBLE_EQ(metric_of(t, "likelihood_diff").value, plain_mean(diff));
+  EXPECT_DOUBLE_EQ(metric_of(t, "likelihood_diff").stderr_value, plain_mean_stderr(diff));
+  EXPECT_DOUBLE_EQ(metric_of(t, "pct_stereotype").value, plain_mean(stereo));
+  EXPECT_DOUBLE_EQ(metric_of(t, "pct_stereotype").stderr_value, plain_mean_stderr(stereo));
+  ASSERT_EQ(r.results.size(), 1 + by_type.size());
+  for (const auto& [type, items] : by_type) {
+    std::string name = "crows_pairs_english_" + type;
+    std::replace(name.begin(), name.end(), '-', '_');
+    const TaskResult& sub = r.result(name);
+    EXPECT_EQ(sub.samples, static_cast<int64_t>(items.size())) << name;
+    std::vector<double> d;
+    for (size_t i : items) d.push_back(diff[i]);
+    EXPECT_DOUBLE_EQ(metric_of(sub, "likelihood_diff").value, plain_mean(d)) << name;
+  }
+}
+
+// bbq on the shared files: every category file present is read, --limit applies per file, and
+// the items available are the files' lines (BBQ's scoring is checked on hand-made items in
+// test_eval_bias_tasks.cpp).
+TEST_F(RandomModelTasks, BbqReadsEveryCategoryFilePresentWithTheLimitPerFile) {
+  const Run r = run("bbq", 1);
+  std::vector<std::string> present;
+  int64_t lines = 0;
+  for (const char* cat : {"Age", "Disability_status", "Gender_identity", "Nationality", "Physical_appearance",
+                          "Race_ethnicity", "Race_x_gender", "Race_x_SES", "Religion", "SES", "Sexual_orientation"}) {
+    const fs::path file = data / "bbq" / (std::string(cat) + ".jsonl");
+    if (!fs::exists(file)) continue;
+    present.push_back(cat);
+    std::ifstream in(file);
+    for (std::string line; std::getline(in, line);) lines += line.empty() ? 0 : 1;
+  }
+  ASSERT_FALSE(present.empty());
+  const TaskResult& t = r.result("bbq");
+  EXPECT_EQ(t.samples, static_cast<int64_t>(present.size()));
+  EXPECT_EQ(t.available, lines);
+  EXPECT_EQ(t.skipped, 0);
+  ASSERT_EQ(r.log.requests.size(), 12 * present.size());
+  for (size_t i = 0; i < present.size(); ++i) {  // each file's first item, in category order
+    const json first = first_jsonl(data / "bbq" / (present[i] + ".jsonl"), 1).at(0);
+    const std::string prompt =
+        first.at("context").get<std::string>() + "\n\nQ: " + first.at("question").get<std::string>() + "\nA:";
+    EXPECT_EQ(tok->decode(r.log.requests[12 * i].context), prompt) << present[i];
+  }
+  // 1 + 4 metrics over all items + 4 per category present, and none for an absent category.
+  EXPECT_EQ(t.metrics.size(), 5 + 4 * present.size());
+  for (const auto& cat : present) EXPECT_EQ(metric_of(t, "amb_bias_score_" + cat).name, "amb_bias_score_" + cat);
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include "eval/eval_text.h"
 #include "eval/loglikelihood.h"
 #include "eval/text_perplexity.h"
 #include "io/load_model.h"
@@ -78,7 +79,12 @@ TEST(TextPerplexity, Stories260kOnTinyStoriesSample) {
   EXPECT_NEAR(all.loglikelihood, ll, 1e-6 * std::fabs(ll) + 1e-3);
   EXPECT_NEAR(all.token_perplexity, std::exp(-ll / static_cast<double>(tokens)), 1e-4);
   EXPECT_NEAR(all.bits_per_byte, -ll / static_cast<double>(bytes) / std::log(2.0), 1e-6);
-  EXPECT_GT(all.word_perplexity, all.token_perplexity);  // fewer words than tokens
+  int64_t words = 0;
+  for (const auto& d : docs) words += count_words_python(d);  // lm-eval's len(re.split(r"\s+", doc))
+  EXPECT_EQ(all.words, words);
+  EXPECT_NEAR(all.word_perplexity, std::exp(-ll / static_cast<double>(words)), 1e-6 * all.word_perplexity);
+  EXPECT_NEAR(all.byte_perplexity, std::exp(-ll / static_cast<double>(bytes)), 1e-6 * all.byte_perplexity);
+  EXPECT_NEAR(all.mean_loss, -ll / static_cast<double>(tokens), 1e-6);
 }
 
 TEST(TextPerplexity, MissingOrEmptyFileIsAnError) {

@@ -19,7 +19,11 @@ const ImageFormat kFormats[] = {ImageFormat::PNG, ImageFormat::SVG, ImageFormat:
 
 std::string long_text(std::size_t words) {
   std::string s;
-  for (std::size_t i = 0; i < words; ++i) s += (i ? " " : "") + std::string("neighborhood") + std::to_string(i);
+  for (std::size_t i = 0; i < words; ++i) {
+    if (i) s += ' ';
+    s += "neighborhood";
+    s += std::to_string(i);
+  }
   return s;
 }
 

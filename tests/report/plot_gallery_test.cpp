@@ -6,6 +6,8 @@
 #include <cstdlib>
 #include <filesystem>
 #include <limits>
+#include <string>
+#include <utility>
 
 #include "report/plot.h"
 #include "report_test_support.h"
@@ -39,7 +41,29 @@ TEST(PlotGallery, EveryChartInEveryFormat) {
   }
 }
 
-// The hard cases, as PNG, for looking at: many tokens and units, long text, NaN and negatives.
+// Width and height from a PNG's IHDR chunk.
+std::pair<unsigned, unsigned> png_size(const std::string& png) {
+  auto be32 = [&](std::size_t at) {
+    unsigned v = 0;
+    for (std::size_t i = 0; i < 4; ++i) v = (v << 8) | static_cast<unsigned char>(png.at(at + i));
+    return v;
+  };
+  return {be32(16), be32(20)};
+}
+
+// A written chart: a valid PNG of the expected size (0: not fixed), with something drawn on it
+// and not a canvas filled with one colour.
+void expect_png_chart(const std::filesystem::path& path, int width, int height) {
+  SCOPED_TRACE(path.filename().string());
+  expect_valid_image(path, ImageFormat::PNG, width, height);
+  const double ink = png_ink_fraction(file_bytes(path));
+  EXPECT_GT(ink, 0.005);
+  EXPECT_LT(ink, 0.9);
+}
+
+// The hard cases, as PNG (kept with OPTIPFAIR_KEEP_PLOTS for looking at): many tokens and units,
+// long text, NaN, infinity and negatives, crowded labels, nothing to plot. Each must still come
+// out as a whole chart of the expected size.
 TEST(PlotGallery, HardCases) {
   test::ScratchDir scratch;
   const auto dir = gallery_dir(scratch);
@@ -53,6 +77,13 @@ TEST(PlotGallery, HardCases) {
   for (std::size_t c = 0; c < big.cols; ++c) big.col_labels.push_back(std::to_string(c * 53));
   for (std::size_t i = 0; i < big.rows * big.cols; ++i) big.values.push_back(i % 97 == 0 ? nan : std::abs(std::sin(0.37 * i)));
   heatmap_write(big, dir / "hard_heatmap_64x100.png", ImageFormat::PNG);
+  expect_png_chart(dir / "hard_heatmap_64x100.png", 0, 0);
+  {
+    // The canvas grows so that 64 token rows keep legible labels (~14 px each).
+    const auto [w, h] = png_size(file_bytes(dir / "hard_heatmap_64x100.png"));
+    EXPECT_GE(w, 1000u);
+    EXPECT_GE(h, 64u * 14u);
+  }
 
   Heatmap small;
   small.text = {"3 x 4 with values", "Unit", "Token", ""};
@@ -61,6 +92,13 @@ TEST(PlotGallery, HardCases) {
   small.row_labels = {" he", " she", "\xE2\x80"};
   small.values = {0.1, -0.4, nan, 0.9, -1.2, 0.0, 0.3, 0.05, 0.7, -0.7, 0.2, -0.1};
   heatmap_write(small, dir / "hard_heatmap_small.png", ImageFormat::PNG);
+  expect_png_chart(dir / "hard_heatmap_small.png", 1000, 600);
+  {
+    // A NaN cell is drawn as "no value" (hatched), not as the colour of some number.
+    Heatmap filled = small;
+    filled.values[2] = 0.0;
+    EXPECT_NE(heatmap_render(filled, ImageFormat::PNG), file_bytes(dir / "hard_heatmap_small.png"));
+  }
 
   BarChart bars;
   bars.text = {"Negative, NaN and Inf values", "Layer", "Signed difference", "caption"};
@@ -68,6 +106,7 @@ TEST(PlotGallery, HardCases) {
   bars.series.push_back({"before", {-0.5, 0.3, nan, std::numeric_limits<double>::infinity(), -0.1, 0.2}, {0.1, 0.1, 0.1, 0.1, 0.1, 0.1}});
   bars.series.push_back({"after", {-0.2, 0.1, 0.2, nan, 0.3, -0.1}, {}});
   bar_chart_write(bars, dir / "hard_bars_nan.png", ImageFormat::PNG);
+  expect_png_chart(dir / "hard_bars_nan.png", 1000, 600);
 
   BarChart longs;
   longs.text = {"A very long title that goes on and on to see whether it wraps onto a second line of the figure properly",
@@ -78,6 +117,7 @@ TEST(PlotGallery, HardCases) {
     longs.series[0].values.push_back(i * 0.001);
   }
   bar_chart_write(longs, dir / "hard_bars_long_labels.png", ImageFormat::PNG);
+  expect_png_chart(dir / "hard_bars_long_labels.png", 1000, 600);
 
   ScatterPlot crowded;
   crowded.text = {"Crowded PCA", pca_axis_label(0, 0.61), pca_axis_label(1, 0.12), "labels that would overlap are hidden"};
@@ -88,10 +128,12 @@ TEST(PlotGallery, HardCases) {
     crowded.arrows.push_back({static_cast<std::size_t>(i), static_cast<std::size_t>(i)});
   }
   scatter_plot_write(crowded, dir / "hard_scatter_crowded.png", ImageFormat::PNG);
+  expect_png_chart(dir / "hard_scatter_crowded.png", 1000, 700);
 
   BarChart empty;
   empty.text = {"Nothing to show", "x", "y", "caption"};
   bar_chart_write(empty, dir / "hard_empty.png", ImageFormat::PNG);
+  expect_png_chart(dir / "hard_empty.png", 1000, 600);  // title, caption and "No data to plot"
 }
 
 }  // namespace

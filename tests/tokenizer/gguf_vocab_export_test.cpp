@@ -46,7 +46,8 @@ void expect_matches_llamacpp(const GgufMetadata& ours, const fs::path& reference
   int compared = 0;
   for (const auto& [key, value] : ref.metadata()) {
     if (key.rfind("tokenizer.", 0) != 0) continue;
-    const auto it = std::find_if(ours.begin(), ours.end(), [&](const auto& kv) { return kv.first == key; });
+    const std::string& name = key;  // clang before 16 cannot capture a structured binding
+    const auto it = std::find_if(ours.begin(), ours.end(), [&](const auto& kv) { return kv.first == name; });
     ASSERT_NE(it, ours.end()) << key << " missing";
     EXPECT_TRUE(same_value(it->second, value)) << key << " differs";
     ++compared;
@@ -120,7 +121,7 @@ TEST(GgufVocabExport, Stories260kAndPaddedVocabulary) {
 
 TEST(GgufVocabExport, ByteLevelDemoTokenizerRoundTrips) {
   const fs::path src = OPTIPFAIR_DEMO_MODEL;
-  if (!fs::exists(src / "tokenizer.json")) GTEST_SKIP() << "demo model missing";
+  if (!fs::exists(src / "tokenizer.json")) GTEST_SKIP() << "demo model missing: " << (src / "tokenizer.json");
   test::ScratchDir dir;
   const auto hf = load_tokenizer(src);
   const auto tok = through_gguf(src, hf->vocab_size(), dir / "vocab.gguf");

@@ -2,6 +2,7 @@
 // Also the long-text round trips and UTF-8 handling.
 #include <gtest/gtest.h>
 
+#include <cctype>
 #include <fstream>
 
 #include "test_support.h"
@@ -104,22 +105,36 @@ TEST(TokenizerInput, Utf8SanitizeMatchesPythonReplace) {
   EXPECT_EQ(utf8_replace_invalid("ok \xC3\xA9"), "ok \xC3\xA9");
 }
 
-TEST(TokenizerInput, InvalidUtf8IsReplacedNotFatal) {
-  for (const char* rel : {"tokenizers/llama3/tokenizer.json", "tokenizers/llama2/tokenizer.json", "tokenizers/llama2/tokenizer.model",
-                          "models/stories260K/tok512.bin"}) {
-    auto path = shared_path(rel);
-    if (!std::filesystem::exists(path)) continue;
-    auto tok = load_tokenizer(path);
-    EncodeOptions plain{false, true};
-    EXPECT_EQ(tok->encode("a\xFF\xC0 b\xE2\x82", plain), tok->encode("a\xEF\xBF\xBD\xEF\xBF\xBD b\xEF\xBF\xBD", plain)) << rel;
-    EXPECT_EQ(tok->decode(tok->encode("x\xFFy", plain)), "x\xEF\xBF\xBDy") << rel;
-  }
+// One test per vocabulary form, so a missing one is a skip naming it, not a silent pass.
+class InvalidUtf8 : public ::testing::TestWithParam<const char*> {};
+
+TEST_P(InvalidUtf8, IsReplacedNotFatal) {
+  const auto path = shared_path(GetParam());
+  OPTIPFAIR_REQUIRE_SHARED(path);
+  auto tok = load_tokenizer(path);
+  EncodeOptions plain{false, true};
+  EXPECT_EQ(tok->encode("a\xFF\xC0 b\xE2\x82", plain), tok->encode("a\xEF\xBF\xBD\xEF\xBF\xBD b\xEF\xBF\xBD", plain));
+  EXPECT_EQ(tok->decode(tok->encode("x\xFFy", plain)), "x\xEF\xBF\xBDy");
 }
+
+// "tokenizers/llama2/tokenizer.model" -> "tokenizers_llama2_tokenizer_model" (gtest names take [A-Za-z0-9_]).
+std::string asset_test_name(const ::testing::TestParamInfo<const char*>& param) {
+  std::string name = param.param;
+  for (char& c : name)
+    if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
+  return name;
+}
+
+INSTANTIATE_TEST_SUITE_P(TokenizerInput, InvalidUtf8,
+                         ::testing::Values("tokenizers/llama3/tokenizer.json", "tokenizers/llama2/tokenizer.json",
+                                           "tokenizers/llama2/tokenizer.model", "models/stories260K/tok512.bin"),
+                         asset_test_name);
 
 // decode(encode(text)) == text over whole books, for each vocabulary form.
 void round_trip_file(const std::string& tokenizer_rel, const std::string& text_rel) {
   auto tok_path = shared_path(tokenizer_rel), text_path = shared_path(text_rel);
-  if (!std::filesystem::exists(tok_path) || !std::filesystem::exists(text_path)) GTEST_SKIP() << "shared asset missing";
+  OPTIPFAIR_REQUIRE_SHARED(tok_path);
+  OPTIPFAIR_REQUIRE_SHARED(text_path);
   auto tok = load_tokenizer(tok_path);
   const std::string text = test::read_text_file(text_path);
   auto ids = tok->encode(text, {false, false});
