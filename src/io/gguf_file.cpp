@@ -155,6 +155,13 @@ bool ggml_type_to_dtype(uint32_t type, DType* out) {
     case kGgmlF16: *out = DType::F16; return true;
     case kGgmlBF16: *out = DType::BF16; return true;
     case kGgmlQ8_0: *out = DType::Q8_0; return true;
+    case kGgmlQ4_0: *out = DType::Q4_0; return true;
+    case kGgmlQ4_1: *out = DType::Q4_1; return true;
+    case kGgmlQ5_0: *out = DType::Q5_0; return true;
+    case kGgmlQ5_1: *out = DType::Q5_1; return true;
+    case kGgmlQ4_K: *out = DType::Q4_K; return true;
+    case kGgmlQ5_K: *out = DType::Q5_K; return true;
+    case kGgmlQ6_K: *out = DType::Q6_K; return true;
     default: return false;
   }
 }
@@ -165,6 +172,13 @@ uint32_t dtype_to_ggml_type(DType t) {
     case DType::F16: return kGgmlF16;
     case DType::BF16: return kGgmlBF16;
     case DType::Q8_0: return kGgmlQ8_0;
+    case DType::Q4_0: return kGgmlQ4_0;
+    case DType::Q4_1: return kGgmlQ4_1;
+    case DType::Q5_0: return kGgmlQ5_0;
+    case DType::Q5_1: return kGgmlQ5_1;
+    case DType::Q4_K: return kGgmlQ4_K;
+    case DType::Q5_K: return kGgmlQ5_K;
+    case DType::Q6_K: return kGgmlQ6_K;
   }
   return kGgmlF32;
 }
@@ -233,9 +247,11 @@ GgufFile GgufFile::open(const std::filesystem::path& path) {
     t.ggml_type = in.read<uint32_t>("tensor table");
     if (!ggml_type_to_dtype(t.ggml_type, &t.dtype))
       throw Error(file + ": tensor '" + t.name + "' has type " + ggml_type_name(t.ggml_type) + " (ggml type " +
-                  std::to_string(t.ggml_type) + "), which is not supported (supported: F32, F16, BF16, Q8_0)");
-    if (t.dtype == DType::Q8_0 && ne[0] % kQ8BlockSize != 0)
-      throw Error(file + ": Q8_0 tensor '" + t.name + "' has rows that are not a multiple of 32");
+                  std::to_string(t.ggml_type) +
+                  "), which is not supported (supported: F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q4_K, Q5_K, Q6_K)");
+    if (ne[0] % dtype_block_elements(t.dtype) != 0)
+      throw Error(file + ": " + dtype_name(t.dtype) + " tensor '" + t.name + "' has rows that are not a multiple of " +
+                  std::to_string(dtype_block_elements(t.dtype)));
     t.nbytes = dtype_bytes(t.dtype, static_cast<int64_t>(numel));
     uint64_t offset = in.read<uint64_t>("tensor table");
     if (offset % alignment != 0)

@@ -32,7 +32,7 @@ struct GgufTensorInfo {
   std::string name;
   std::vector<int64_t> shape;   // outermost first (GGUF's ne reversed), like safetensors
   uint32_t ggml_type = 0;
-  DType dtype = DType::F32;     // only F32, F16, BF16, Q8_0 are accepted
+  DType dtype = DType::F32;     // F32, F16, BF16 or a block type (kernels/quants.h)
   const void* data = nullptr;
   size_t nbytes = 0;
 };

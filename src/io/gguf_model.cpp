@@ -9,6 +9,7 @@
 #include "io/gguf_writer.h"
 #include "io/model_formats.h"
 #include "io/qk_permute.h"
+#include "kernels/quants.h"
 #include "model/rope.h"
 #include "util/error.h"
 
@@ -249,7 +250,8 @@ Model load_gguf_model(const fs::path& file) {
 namespace {
 
 // Streams a Tensor's rows (in `row_order`, source row per output row; empty = identity) converted to
-// `to`. Handles strided (column-sliced) views. Q8_0 can be copied as is or widened, not produced.
+// `to`. Handles strided (column-sliced) views. A block type can be copied as is or widened, not
+// produced.
 GgufWriter::TensorFill tensor_fill(const Tensor& t, DType to, std::vector<int64_t> row_order) {
   return [&t, to, order = std::move(row_order)](std::ostream& out) {
     const bool vector = t.shape.size() == 1;
@@ -258,7 +260,7 @@ GgufWriter::TensorFill tensor_fill(const Tensor& t, DType to, std::vector<int64_
     const size_t src_stride = vector ? dtype_bytes(t.dtype, 1) : dtype_bytes(t.dtype, t.stride());
     const auto* base = static_cast<const uint8_t*>(t.data);
     std::vector<float> f(static_cast<size_t>(cols));
-    std::vector<uint8_t> buf(dtype_bytes(to == DType::Q8_0 ? DType::F32 : to, cols));
+    std::vector<uint8_t> buf(dtype_bytes(dtype_is_quantized(to) ? DType::F32 : to, cols));
     for (int64_t k = 0; k < rows; ++k) {
       const int64_t src_row = order.empty() ? k : order[static_cast<size_t>(k)];
       const uint8_t* src = base + static_cast<size_t>(src_row) * src_stride;
@@ -266,25 +268,13 @@ GgufWriter::TensorFill tensor_fill(const Tensor& t, DType to, std::vector<int64_
         out.write(reinterpret_cast<const char*>(src), static_cast<std::streamsize>(dtype_bytes(to, cols)));
         continue;
       }
-      for (int64_t x = 0; x < cols; ++x) {
-        switch (t.dtype) {
-          case DType::F32: std::memcpy(&f[x], src + 4 * x, 4); break;
-          case DType::F16: { uint16_t h; std::memcpy(&h, src + 2 * x, 2); f[x] = f16_to_f32(h); break; }
-          case DType::BF16: { uint16_t h; std::memcpy(&h, src + 2 * x, 2); f[x] = bf16_to_f32(h); break; }
-          case DType::Q8_0: {
-            BlockQ8_0 b;
-            std::memcpy(&b, src + (x / kQ8BlockSize) * sizeof(BlockQ8_0), sizeof(b));
-            f[x] = f16_to_f32(b.scale_f16) * static_cast<float>(b.q[x % kQ8BlockSize]);
-            break;
-          }
-        }
-      }
+      dequantize_blocks(t.dtype, src, f.data(), cols);
       for (int64_t x = 0; x < cols; ++x) {
         switch (to) {
           case DType::F32: std::memcpy(buf.data() + 4 * x, &f[x], 4); break;
           case DType::F16: { uint16_t h = f32_to_f16(f[x]); std::memcpy(buf.data() + 2 * x, &h, 2); break; }
           case DType::BF16: { uint16_t h = f32_to_bf16(f[x]); std::memcpy(buf.data() + 2 * x, &h, 2); break; }
-          case DType::Q8_0: break;  // refused before writing starts
+          default: break;  // block types are refused before writing starts
         }
       }
       out.write(reinterpret_cast<const char*>(buf.data()), static_cast<std::streamsize>(dtype_bytes(to, cols)));
@@ -299,6 +289,13 @@ uint32_t file_type_id(DType t) {
     case DType::F16: return 1;
     case DType::Q8_0: return 7;
     case DType::BF16: return 32;
+    case DType::Q4_0: return 2;
+    case DType::Q4_1: return 3;
+    case DType::Q5_0: return 8;
+    case DType::Q5_1: return 9;
+    case DType::Q4_K: return 15;  // Q4_K_M
+    case DType::Q5_K: return 17;  // Q5_K_M
+    case DType::Q6_K: return 18;
   }
   return 0;
 }
@@ -312,7 +309,9 @@ void save_gguf_model(const Model& m, const fs::path& file, const SaveOptions& op
     throw Error("refusing to write " + file.string() + " over the model it was loaded from");
   if (!options.overwrite && fs::exists(file, ec))
     throw Error(file.string() + " already exists (pass overwrite to replace it)");
-  if (options.dtype == DType::Q8_0) throw Error("saving GGUF as Q8_0 is not supported (use F32, F16 or BF16)");
+  if (options.dtype && dtype_is_quantized(*options.dtype))
+    throw Error(std::string("saving GGUF as ") + dtype_name(*options.dtype) +
+                " is not supported (use F32, F16 or BF16; without a type, quantised tensors keep their blocks)");
   model_validate(m);
 
   std::vector<int64_t> widths;
@@ -337,7 +336,7 @@ void save_gguf_model(const Model& m, const fs::path& file, const SaveOptions& op
   w.set("general.architecture", gguf_string(arch));
   w.set("general.name", gguf_string(m.source.empty() ? std::string("optipfair model") : m.source.stem().string()));
   w.set("general.file_type", gguf_uint32(file_type_id(main_type)));
-  if (main_type == DType::Q8_0) w.set("general.quantization_version", gguf_uint32(2));
+  if (dtype_is_quantized(main_type)) w.set("general.quantization_version", gguf_uint32(2));
   w.set(key("context_length"), gguf_uint32(static_cast<uint32_t>(c.max_position_embeddings)));
   w.set(key("embedding_length"), gguf_uint32(static_cast<uint32_t>(c.hidden_size)));
   w.set(key("block_count"), gguf_uint32(static_cast<uint32_t>(c.num_hidden_layers)));
@@ -375,10 +374,10 @@ void save_gguf_model(const Model& m, const fs::path& file, const SaveOptions& op
 
   auto add = [&](const std::string& name, const Tensor& t, std::vector<int64_t> order = {}) {
     const DType to = t.shape.size() == 1 ? DType::F32 : matrix_type(t);
-    if (to == DType::Q8_0 && t.dtype != DType::Q8_0)
-      throw Error("cannot convert tensor '" + t.name + "' to Q8_0");
-    if (to == DType::Q8_0 && !order.empty() && t.shape.size() == 1)
-      throw Error("cannot reorder Q8_0 vector '" + t.name + "'");
+    if (dtype_is_quantized(to) && t.dtype != to)
+      throw Error("cannot convert tensor '" + t.name + "' to " + dtype_name(to));
+    if (dtype_is_quantized(to) && !order.empty() && t.shape.size() == 1)
+      throw Error(std::string("cannot reorder ") + dtype_name(to) + " vector '" + t.name + "'");
     w.add_tensor(name, to, t.shape, tensor_fill(t, to, std::move(order)));
   };
   auto interleave_order = [&](int64_t rows) {

@@ -21,8 +21,8 @@ const char* const kCompanionFiles[] = {"tokenizer.json", "tokenizer.model", "tok
 
 DType stored_type(const Tensor& t, const SaveOptions& options) {
   if (options.dtype) return *options.dtype;
-  // Q8_0 blocks (from GGUF) widen exactly into F32; safetensors has no block types.
-  return t.dtype == DType::Q8_0 ? DType::F32 : t.dtype;
+  // Block-quantised tensors (from GGUF) widen exactly into F32; safetensors has no block types.
+  return dtype_is_quantized(t.dtype) ? DType::F32 : t.dtype;
 }
 
 struct EntryList {
@@ -153,8 +153,8 @@ void remove_quietly(const fs::path& p) {
 }  // namespace
 
 void save_hf_model(const Model& model, const fs::path& dir_in, const SaveOptions& options) {
-  if (options.dtype && *options.dtype == DType::Q8_0)
-    throw Error("safetensors stores F32, F16 or BF16 tensors, not Q8_0");
+  if (options.dtype && dtype_is_quantized(*options.dtype))
+    throw Error(std::string("safetensors stores F32, F16 or BF16 tensors, not ") + dtype_name(*options.dtype));
   const fs::path dir = normalised(dir_in);
   if (!model.source.empty() && path_same_or_inside(model.source, dir))
     throw Error("refusing to write over the model's own files in " + dir.string() +

@@ -40,8 +40,9 @@ Tensor qk_to_half_copy(Model& model, const Tensor& src, int64_t n_heads, int64_t
   // A bias is a column: each element is one "row" of one element.
   const size_t row_bytes = vector ? dtype_bytes(src.dtype, 1) : dtype_bytes(src.dtype, src.cols());
   const size_t src_stride = vector ? row_bytes : dtype_bytes(src.dtype, src.stride());
-  if (vector && src.dtype == DType::Q8_0)
-    throw Error("tensor '" + src.name + "' is a Q8_0 vector, which cannot be reordered");
+  if (vector && dtype_is_quantized(src.dtype))
+    throw Error("tensor '" + src.name + "' is a " + std::string(dtype_name(src.dtype)) +
+                " vector, which cannot be reordered");
   Tensor out = src;
   out.row_stride = 0;
   void* buf = model.allocate(row_bytes * static_cast<size_t>(rows));

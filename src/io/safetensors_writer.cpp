@@ -7,6 +7,7 @@
 #include <memory>
 #include <unistd.h>
 
+#include "kernels/quants.h"
 #include "util/error.h"
 
 namespace optipfair {
@@ -42,14 +43,9 @@ void widen_row(const void* src, DType t, int64_t n, float* dst) {
       for (int64_t i = 0; i < n; ++i) dst[i] = bf16_to_f32(s[i]);
       return;
     }
-    case DType::Q8_0: {
-      auto* blocks = static_cast<const BlockQ8_0*>(src);
-      for (int64_t b = 0; b < n / kQ8BlockSize; ++b) {
-        float scale = f16_to_f32(blocks[b].scale_f16);
-        for (int i = 0; i < kQ8BlockSize; ++i) dst[b * kQ8BlockSize + i] = scale * blocks[b].q[i];
-      }
+    default:  // the block types: widened as ggml widens them
+      dequantize_blocks(t, static_cast<const uint8_t*>(src), dst, n);
       return;
-    }
   }
 }
 
@@ -66,7 +62,7 @@ void narrow_row(const float* src, int64_t n, DType t, void* dst) {
       for (int64_t i = 0; i < n; ++i) d[i] = f32_to_bf16(src[i]);
       return;
     }
-    case DType::Q8_0: break;  // refused before any byte is written
+    default: break;  // block types are refused before any byte is written
   }
 }
 
@@ -84,8 +80,9 @@ void check_entry(const SafetensorsEntry& e) {
                 std::to_string(e.shape.size()));
   if (src_cols > last_dim(e.shape) || row_count(s.shape) > row_count(e.shape))
     throw Error("tensor " + e.name + " is larger than the shape it is stored with");
-  if (s.dtype == DType::Q8_0 && src_cols % kQ8BlockSize != 0)
-    throw Error("tensor " + e.name + " is Q8_0 with rows not a multiple of 32 values");
+  if (src_cols % dtype_block_elements(s.dtype) != 0)
+    throw Error("tensor " + e.name + " is " + dtype_name(s.dtype) + " with rows not a multiple of " +
+                std::to_string(dtype_block_elements(s.dtype)) + " values");
   if (s.stride() < src_cols) throw Error("tensor " + e.name + " has a row stride shorter than its rows");
 }
 

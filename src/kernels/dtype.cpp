@@ -1,5 +1,6 @@
 #include "kernels/dtype.h"
 
+#include <cctype>
 #include <cmath>
 
 #include "util/error.h"
@@ -12,6 +13,13 @@ const char* dtype_name(DType t) {
     case DType::F16: return "F16";
     case DType::BF16: return "BF16";
     case DType::Q8_0: return "Q8_0";
+    case DType::Q4_0: return "Q4_0";
+    case DType::Q4_1: return "Q4_1";
+    case DType::Q5_0: return "Q5_0";
+    case DType::Q5_1: return "Q5_1";
+    case DType::Q4_K: return "Q4_K";
+    case DType::Q5_K: return "Q5_K";
+    case DType::Q6_K: return "Q6_K";
   }
   return "?";
 }
@@ -20,19 +28,13 @@ DType dtype_from_name(std::string_view name) {
   if (name == "F32" || name == "float32" || name == "fp32" || name == "f32") return DType::F32;
   if (name == "F16" || name == "float16" || name == "fp16" || name == "f16") return DType::F16;
   if (name == "BF16" || name == "bfloat16" || name == "bf16") return DType::BF16;
-  if (name == "Q8_0" || name == "q8_0") return DType::Q8_0;
-  throw Error("unsupported tensor type '" + std::string(name) +
-              "' (supported: F32, F16, BF16, Q8_0)");
-}
-
-size_t dtype_bytes(DType t, int64_t n) {
-  switch (t) {
-    case DType::F32: return static_cast<size_t>(n) * 4;
-    case DType::F16:
-    case DType::BF16: return static_cast<size_t>(n) * 2;
-    case DType::Q8_0: return static_cast<size_t>(n / kQ8BlockSize) * sizeof(BlockQ8_0);
+  for (DType t : {DType::Q8_0, DType::Q4_0, DType::Q4_1, DType::Q5_0, DType::Q5_1, DType::Q4_K, DType::Q5_K, DType::Q6_K}) {
+    std::string lower = dtype_name(t);
+    for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (name == dtype_name(t) || name == lower) return t;
   }
-  return 0;
+  throw Error("unsupported tensor type '" + std::string(name) +
+              "' (supported: F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q4_K, Q5_K, Q6_K)");
 }
 
 // IEEE half conversions written out so that they behave the same on every CPU

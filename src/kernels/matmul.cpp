@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "kernels/matmul_internal.h"
+#include "kernels/quants.h"
 #include "util/error.h"
 
 namespace optipfair {
@@ -37,9 +38,9 @@ void check_matrix(const WeightMatrix& w) {
   if (w.rows < 0 || w.cols < 0)
     throw Error("weight matrix has a negative shape (" + std::to_string(w.rows) + " x " +
                 std::to_string(w.cols) + ").");
-  if (w.dtype == DType::Q8_0 && w.cols % kQ8BlockSize != 0)
-    throw Error("Q8_0 weight matrix has " + std::to_string(w.cols) +
-                " columns, which is not a multiple of 32.");
+  if (w.cols % dtype_block_elements(w.dtype) != 0)
+    throw Error(std::string(dtype_name(w.dtype)) + " weight matrix has " + std::to_string(w.cols) +
+                " columns, which is not a multiple of its block of " + std::to_string(dtype_block_elements(w.dtype)) + ".");
   if (w.row_bytes < dtype_bytes(w.dtype, w.cols))
     throw Error("weight matrix row stride of " + std::to_string(w.row_bytes) +
                 " bytes is shorter than one row of " + std::to_string(w.cols) + " " +
@@ -53,30 +54,6 @@ void check_call(const float* y, const float* x, int64_t T, const WeightMatrix& w
   if (T < 0) throw Error("matmul called with a negative number of rows (" + std::to_string(T) + ").");
   if (T > 0 && w.rows > 0 && (y == nullptr || (x == nullptr && w.cols > 0)))
     throw Error("matmul called with a null input or output buffer.");
-}
-
-double widen(const uint8_t* row, DType dtype, int64_t k) {
-  switch (dtype) {
-    case DType::F32: {
-      float f;
-      std::memcpy(&f, row + 4 * k, 4);
-      return f;
-    }
-    case DType::F16:
-    case DType::BF16: {
-      uint16_t h;
-      std::memcpy(&h, row + 2 * k, 2);
-      return dtype == DType::F16 ? f16_to_f32(h) : bf16_to_f32(h);
-    }
-    case DType::Q8_0: {
-      const uint8_t* blk = row + static_cast<size_t>(k / kQ8BlockSize) * sizeof(BlockQ8_0);
-      uint16_t s16;
-      std::memcpy(&s16, blk, 2);
-      return static_cast<double>(f16_to_f32(s16)) *
-             static_cast<int8_t>(blk[2 + k % kQ8BlockSize]);
-    }
-  }
-  return 0.0;
 }
 
 }  // namespace
@@ -109,11 +86,12 @@ const char* matmul_isa_name(MatmulIsa isa) {
 void matmul_naive(float* y, const float* x, int64_t T, const WeightMatrix& w) {
   check_call(y, x, T, w);
   const auto* base = static_cast<const uint8_t*>(w.data);
-  for (int64_t t = 0; t < T; ++t) {
-    for (int64_t n = 0; n < w.rows; ++n) {
-      const uint8_t* row = base + static_cast<size_t>(n) * w.row_bytes;
+  std::vector<float> row(static_cast<size_t>(w.cols));
+  for (int64_t n = 0; n < w.rows; ++n) {
+    dequantize_blocks(w.dtype, base + static_cast<size_t>(n) * w.row_bytes, row.data(), w.cols);
+    for (int64_t t = 0; t < T; ++t) {
       double s = 0.0;
-      for (int64_t k = 0; k < w.cols; ++k) s += static_cast<double>(x[t * w.cols + k]) * widen(row, w.dtype, k);
+      for (int64_t k = 0; k < w.cols; ++k) s += static_cast<double>(x[t * w.cols + k]) * row[static_cast<size_t>(k)];
       y[t * w.rows + n] = static_cast<float>(s);
     }
   }
@@ -152,6 +130,10 @@ void matmul(float* y, const float* x, int64_t T, const WeightMatrix& w, Precisio
     rows = detail::matmul_rows_avx512bf16;
   }
 
+  // The block types other than Q8_0 have no kernel of their own: rows are widened per work item.
+  const bool widen_first = dtype_is_quantized(w.dtype) && w.dtype != DType::Q8_0;
+  const detail::RowsKernel f32_rows = rows;
+
   // Work items: blocks of kRowBlock weight rows times chunks of kTChunk rows
   // of x. Within an item the kernel keeps a few weight rows hot in cache and
   // runs all kTChunk x rows against them, so each weight is fetched from
@@ -176,7 +158,8 @@ void matmul(float* y, const float* x, int64_t T, const WeightMatrix& w, Precisio
     part.x = a.x + t0 * K;
     if (part.x_bf16) part.x_bf16 = a.x_bf16 + t0 * K;
     part.y = a.y + t0 * N;
-    rows(part, nb * kRowBlock, std::min(N, (nb + 1) * kRowBlock));
+    if (widen_first) detail::matmul_rows_dequant(part, nb * kRowBlock, std::min(N, (nb + 1) * kRowBlock), f32_rows);
+    else rows(part, nb * kRowBlock, std::min(N, (nb + 1) * kRowBlock));
   }
 }
 
@@ -198,7 +181,7 @@ void dequantize_row(float* dst, const WeightMatrix& w, int64_t row) {
       }
       break;
     default:
-      for (int64_t k = 0; k < w.cols; ++k) dst[k] = static_cast<float>(widen(p, w.dtype, k));
+      dequantize_blocks(w.dtype, p, dst, w.cols);
       break;
   }
 }

@@ -165,6 +165,7 @@ void matmul_rows_avx512(const MatmulArgs& a, int64_t n0, int64_t n1) {
     case DType::F16: rows_f32<DType::F16>(a, n0, n1); break;
     case DType::BF16: rows_f32<DType::BF16>(a, n0, n1); break;
     case DType::Q8_0: rows_f32<DType::Q8_0>(a, n0, n1); break;
+    default: break;  // other block types are widened first (matmul_dequant.cpp)
   }
 }
 

@@ -21,11 +21,16 @@ struct MatmulArgs {
   DType dtype = DType::F32;
 };
 
+using RowsKernel = void (*)(const MatmulArgs& a, int64_t n0, int64_t n1);
+
 void matmul_rows_scalar(const MatmulArgs& a, int64_t n0, int64_t n1);
 void matmul_rows_avx2(const MatmulArgs& a, int64_t n0, int64_t n1);
 void matmul_rows_avx512(const MatmulArgs& a, int64_t n0, int64_t n1);
 // Only for BF16 weights with a.x_bf16 set; needs AVX512_BF16.
 void matmul_rows_avx512bf16(const MatmulArgs& a, int64_t n0, int64_t n1);
+// Block types other than Q8_0: rows widened to float32 in a buffer, then `f32_rows` (an
+// instruction set's kernel) on that buffer.
+void matmul_rows_dequant(const MatmulArgs& a, int64_t n0, int64_t n1, RowsKernel f32_rows);
 // Rounds n floats to bf16 (nearest even) with the AVX512_BF16 conversion.
 void convert_f32_to_bf16_avx512bf16(uint16_t* dst, const float* src, int64_t n);
 

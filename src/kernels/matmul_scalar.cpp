@@ -3,6 +3,7 @@
 #include <vector>
 
 #include "kernels/matmul_internal.h"
+#include "kernels/quants.h"
 
 namespace optipfair::detail {
 namespace {
@@ -20,15 +21,8 @@ void widen_row(float* dst, const uint8_t* row, DType dtype, int64_t K) {
         dst[k] = dtype == DType::F16 ? f16_to_f32(h) : bf16_to_f32(h);
       }
       break;
-    case DType::Q8_0:
-      for (int64_t b = 0; b < K / kQ8BlockSize; ++b) {
-        const uint8_t* blk = row + static_cast<size_t>(b) * sizeof(BlockQ8_0);
-        uint16_t s16;
-        std::memcpy(&s16, blk, 2);
-        float d = f16_to_f32(s16);
-        for (int i = 0; i < kQ8BlockSize; ++i)
-          dst[b * kQ8BlockSize + i] = d * static_cast<float>(static_cast<int8_t>(blk[2 + i]));
-      }
+    default:  // the block types
+      dequantize_blocks(dtype, row, dst, K);
       break;
   }
 }

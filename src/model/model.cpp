@@ -37,8 +37,9 @@ void check_shape(const Tensor& t, const std::string& what, std::vector<int64_t> 
   if (t.shape != expected)
     throw Error("tensor '" + (t.name.empty() ? what : t.name) + "' has shape " + shape_str(t.shape) +
                 " but the config implies " + shape_str(expected));
-  if (t.dtype == DType::Q8_0 && t.cols() % kQ8BlockSize != 0)
-    throw Error("tensor '" + t.name + "' is Q8_0 but its rows are not a multiple of 32");
+  if (t.cols() % dtype_block_elements(t.dtype) != 0)
+    throw Error("tensor '" + t.name + "' is " + dtype_name(t.dtype) + " but its rows are not a multiple of " +
+                std::to_string(dtype_block_elements(t.dtype)));
 }
 
 

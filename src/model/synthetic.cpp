@@ -131,7 +131,7 @@ void fill_random(void* data, DType dtype, int64_t n, uint64_t seed, float mean, 
         fill_chunk(state, mean, std_dev, count, [d](int64_t i, float v) { d[i] = f32_to_bf16(v); });
         break;
       }
-      case DType::Q8_0: break;  // refused by make_synthetic_model
+      default: break;  // block types are refused by make_synthetic_model
     }
   }
 }
@@ -170,7 +170,8 @@ const std::vector<std::string>& synthetic_presets() {
 
 json synthetic_hf_config(const std::string& preset, DType dtype, int64_t num_layers) {
   json j = preset_config(preset);
-  if (dtype == DType::Q8_0) throw Error("synthetic models are made in F32, F16 or BF16, not Q8_0");
+  if (dtype_is_quantized(dtype))
+    throw Error(std::string("synthetic models are made in F32, F16 or BF16, not ") + dtype_name(dtype));
   if (num_layers < 0) throw Error("the number of layers must be positive");
   if (num_layers > 0) j["num_hidden_layers"] = num_layers;
   j["torch_dtype"] = dtype == DType::BF16 ? "bfloat16" : dtype == DType::F16 ? "float16" : "float32";

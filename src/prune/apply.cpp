@@ -41,7 +41,7 @@ Tensor gather_columns(Model& out, const Tensor& t, const std::vector<int64_t>& k
   const int64_t rows = t.rows(), k = static_cast<int64_t>(kept.size());
   r.shape = {rows, k};
   r.row_stride = 0;
-  if (t.dtype == DType::Q8_0) {
+  if (dtype_is_quantized(t.dtype)) {  // a block cannot be cut between its columns
     r.dtype = DType::F32;
     auto* dst = static_cast<float*>(out.allocate(sizeof(float) * static_cast<size_t>(rows * k)));
     r.data = dst;
@@ -114,8 +114,15 @@ Tensor zero_rows(Model& out, const Tensor& t, const std::vector<bool>& dropped) 
 }
 
 // Columns of t ([H x I]) whose neuron is dropped set to zero. In a Q8_0 row only the column's
-// quant is cleared: its block's scale still serves the other columns.
+// quant is cleared: its block's scale still serves the other columns. The other block types cannot
+// hold an exact zero beside other values (a minimum or an offset is shared), so they are widened
+// to float32 first, as when columns are removed.
 Tensor zero_columns(Model& out, const Tensor& t, const std::vector<bool>& dropped) {
+  if (dtype_is_quantized(t.dtype) && t.dtype != DType::Q8_0) {
+    std::vector<int64_t> all(static_cast<size_t>(t.cols()));
+    for (int64_t i = 0; i < t.cols(); ++i) all[static_cast<size_t>(i)] = i;
+    return zero_columns(out, gather_columns(out, t, all), dropped);
+  }
   Tensor r = t;
   uint8_t* dst = copy_contiguous(out, r);
   const size_t row_bytes = dtype_bytes(r.dtype, r.cols());

@@ -1,9 +1,9 @@
 // Applying a width plan: a new Model whose MLP layers keep only the chosen neurons.
 //
 // The result shares every untouched tensor's memory with the input (it holds the input's storage
-// owners), and owns only the sliced gate/up rows and down columns, in their stored type. Q8_0
-// gate/up rows are copied block for block; a Q8_0 down_proj cannot be cut between blocks, so its
-// kept columns are widened to F32.
+// owners), and owns only the sliced gate/up rows and down columns, in their stored type. Block-type
+// (Q8_0, Q4_K, ...) gate/up rows are copied block for block; a block-type down_proj cannot be cut
+// between the columns of a block, so its kept columns are widened to F32.
 #pragma once
 #include <cstdint>
 #include <string_view>
