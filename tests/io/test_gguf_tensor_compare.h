@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include "kernels/quants.h"
 #include "model/model.h"
 
 namespace optipfair::test {
@@ -19,13 +20,13 @@ inline float tensor_at(const Tensor& t, int64_t row, int64_t col) {
     case DType::F32: std::memcpy(&f, p + 4 * col, 4); return f;
     case DType::F16: std::memcpy(&h, p + 2 * col, 2); return f16_to_f32(h);
     case DType::BF16: std::memcpy(&h, p + 2 * col, 2); return bf16_to_f32(h);
-    case DType::Q8_0: {
-      BlockQ8_0 b;
-      std::memcpy(&b, p + (col / kQ8BlockSize) * sizeof(BlockQ8_0), sizeof(b));
-      return f16_to_f32(b.scale_f16) * b.q[col % kQ8BlockSize];
+    default: {  // a block type: widen the block holding `col`
+      const int64_t be = dtype_block_elements(t.dtype);
+      float block[256];
+      dequantize_blocks(t.dtype, p + dtype_bytes(t.dtype, col / be * be), block, be);
+      return block[col % be];
     }
   }
-  return 0;
 }
 
 // Every element of `b` equals `round(a)`, where round is identity or float32 -> bf16 -> float32.
