@@ -45,7 +45,7 @@ Weights make_weights(int64_t K, int64_t N, DType dt, std::mt19937& rng) {
         case DType::F32: std::memcpy(r + 4 * k, &v, 4); break;
         case DType::F16: { uint16_t h = f32_to_f16(v); std::memcpy(r + 2 * k, &h, 2); break; }
         case DType::BF16: { uint16_t h = f32_to_bf16(v); std::memcpy(r + 2 * k, &h, 2); break; }
-        case DType::Q8_0: break;
+        default: break;  // block types: random blocks below (only Q8_0 is benchmarked here)
       }
     }
     if (dt == DType::Q8_0) {

@@ -13,7 +13,8 @@ add_custom_target(optipfair_completion ALL DEPENDS ${OPTIPFAIR_COMPLETION})
 
 install(TARGETS optipfair RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/models/demo DESTINATION ${CMAKE_INSTALL_DATADIR}/optipfair/models)
-install(DIRECTORY ${PROJECT_SOURCE_DIR}/data/prompt_pairs DESTINATION ${CMAKE_INSTALL_DATADIR}/optipfair/data)
+install(DIRECTORY ${PROJECT_SOURCE_DIR}/data/prompt_pairs ${PROJECT_SOURCE_DIR}/data/perplexity
+        DESTINATION ${CMAKE_INSTALL_DATADIR}/optipfair/data)
 install(FILES ${OPTIPFAIR_COMPLETION} DESTINATION ${CMAKE_INSTALL_DATADIR}/bash-completion/completions
         RENAME optipfair)
 install(FILES ${PROJECT_SOURCE_DIR}/README.md DESTINATION ${CMAKE_INSTALL_DOCDIR})

@@ -13,4 +13,8 @@ echo
 echo "== optipfair fair-prune: default prompt pairs, the seed's 0.2 % of MLP neurons, before/after report =="
 $bin fair-prune --output-dir "$out/fair-prune" --output-path "$out/demo-fair-pruned"
 echo
-echo "Open $out/fair-prune/report.html for the plots, the metrics and the continuations side by side."
+echo "== optipfair sweep: is the reduction real? Held-out folds, against random and importance pruning of the same size =="
+$bin sweep --percentages 1,5,10 --random-seeds 3 --output-dir "$out/sweep"
+echo
+echo "Open $out/fair-prune/report.html for the plots, the metrics and the continuations side by side,"
+echo "and $out/sweep/report.html for the trade-off between held-out bias reduction and capability."

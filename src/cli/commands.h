@@ -35,6 +35,7 @@ void add_bias_command(CLI::App& app);
 void add_fair_prune_command(CLI::App& app);
 void add_eval_command(CLI::App& app);
 void add_bench_command(CLI::App& app);
+void add_sweep_command(CLI::App& app);
 void add_completion_command(CLI::App& app);
 
 }  // namespace optipfair::cli

@@ -114,6 +114,7 @@ struct ScatterPlot {
   ChartText text;  // x_label/y_label: use pca_axis_label for "PC1 (42.3%)"
   std::vector<ScatterSeries> series;
   std::vector<ScatterArrow> arrows;
+  std::string highlight_meaning = "differing tokens";  // what an outlined point is, noted in the corner
   int width = 0;   // default 1000
   int height = 0;  // default 700
 };

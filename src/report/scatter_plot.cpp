@@ -226,9 +226,9 @@ std::string scatter_plot_render(const ScatterPlot& chart, ImageFormat format) {
     if (!note.empty()) note += "; ";
     note += std::to_string(hidden_labels) + " overlapping label(s) hidden";
   }
-  if (any_highlight) {
+  if (any_highlight && !chart.highlight_meaning.empty()) {
     if (!note.empty()) note += "; ";
-    note += "outlined: differing tokens";
+    note += "outlined: " + chart.highlight_meaning;
   }
   if (!note.empty()) {
     canvas.set_font(11, false, true);
