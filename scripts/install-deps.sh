@@ -6,6 +6,7 @@ packages=(
   nlohmann-json3-dev libcli11-dev libpcre2-dev libsentencepiece-dev
   libcpp-httplib-dev libssl-dev libgtest-dev libcairo2-dev fonts-dejavu-core
   pybind11-dev python3-dev python3-numpy
+  libopenmpi-dev openmpi-bin
 )
 # Only for the test that opens the HTML report in a headless browser; without recommends it is
 # about 25 packages (~350 MB) instead of 130.

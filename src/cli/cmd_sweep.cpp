@@ -1,5 +1,8 @@
 // optipfair sweep: fairness pruning over a grid of settings, each measured on held-out pairs beside
 // random and importance pruning of the same size, with what it costs; resumable from sweep.jsonl.
+#include <omp.h>
+
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <iostream>
@@ -8,6 +11,7 @@
 #include "bias/fairness_pruner.h"
 #include "cli/cli_values.h"
 #include "cli/commands.h"
+#include "cli/mpi_session.h"
 #include "cli/pair_options.h"
 #include "io/load_model.h"
 #include "pipeline/fair_prune.h"
@@ -135,9 +139,18 @@ void save_best(const Model& model, const Tokenizer& tokenizer, const SweepOption
   save_fair_pruned_model(r, o.save_best, output_format_from_name(o.format), s.model_name);
 }
 
-void run_sweep_command(const SweepCliOptions& o) {
+void run_sweep_command_on(const SweepCliOptions& o, const MpiSession* mpi) {
   apply_threads(o.common);
-  const SweepOptions s = sweep_options(o);
+  SweepOptions s = sweep_options(o);
+  const bool root = !mpi || mpi->rank() == 0;
+  if (mpi && mpi->size() > 1) {
+    s.transport = &mpi->transport();
+    s.progress = s.progress && root;
+    if (o.common.threads == 0) {  // the ranks on one machine share its cores
+      s.threads = std::max(1, omp_get_num_procs() / std::max(1, mpi->local_size()));
+      omp_set_num_threads(s.threads);
+    }
+  }
   std::optional<SweepTarget> target;
   if (!o.target.empty()) target = sweep_target_parse(o.target);
   if (!o.save_best.empty()) {
@@ -145,12 +158,15 @@ void run_sweep_command(const SweepCliOptions& o) {
     if (path_same_or_inside(o.save_best, s.model_name) || path_same_or_inside(s.model_name, o.save_best))
       throw Error("--save-best " + o.save_best + " would write over the model it was made from");
   }
-  std::error_code ec;
-  std::filesystem::create_directories(o.output_dir, ec);
-  if (ec) throw Error("cannot create the output folder " + o.output_dir + ": " + ec.message());
+  if (root) {
+    std::error_code ec;
+    std::filesystem::create_directories(o.output_dir, ec);
+    if (ec) throw Error("cannot create the output folder " + o.output_dir + ": " + ec.message());
+  }
   const Model model = load_model(s.model_name);
   const std::unique_ptr<Tokenizer> tokenizer = load_tokenizer(s.model_name);
   const SweepResult r = run_sweep(model, *tokenizer, s);
+  if (!root) return;  // rank 0 holds every row and writes the outputs
   const SweepSummary summary = sweep_summarize(r, target);
   SweepReportInfo info;
   info.model_name = s.model_name;
@@ -178,6 +194,22 @@ void run_sweep_command(const SweepCliOptions& o) {
     std::printf("saved %s (re-planned on all pairs) to %s\n", summary.points[*summary.best_fairness].group.c_str(),
                 o.save_best.c_str());
   std::printf("report: %s\n", report.string().c_str());
+}
+
+
+void run_sweep_command(const SweepCliOptions& o) {
+  std::unique_ptr<MpiSession> mpi;
+  if (launched_by_mpi()) mpi = std::make_unique<MpiSession>();
+  try {
+    run_sweep_command_on(o, mpi.get());
+  } catch (const std::exception& e) {
+    if (!mpi || mpi->size() < 2) throw;
+    // One rank's failure ends the job: the others would wait for it forever. Rows already
+    // journalled stay; the same command resumes.
+    std::fprintf(stderr, "optipfair sweep (rank %d of %d): %s\n", mpi->rank(), mpi->size(), e.what());
+    std::fflush(stderr);
+    mpi->abort(1);
+  }
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "cli/commands.h"
+#include "cli/mpi_session.h"
 #include "kernels/matmul.h"
 #include "util/build_info.h"
 
@@ -17,6 +18,7 @@ std::string version_text() {
   s += "\nmatrix kernels: " + std::string(matmul_isa_name(matmul_isa_best())) + " (best this CPU supports)";
   s += "\nthreads: " + std::to_string(omp_get_max_threads()) + " (OpenMP; --threads or OMP_NUM_THREADS)";
   s += "\nmodel downloads: HTTPS (OpenSSL), Hugging Face cache";
+  s += "\n" + mpi_build_text();
   return s;
 }
 

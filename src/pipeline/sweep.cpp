@@ -10,6 +10,7 @@
 #include <memory>
 #include <mutex>
 #include <random>
+#include <sstream>
 #include <set>
 #include <thread>
 
@@ -184,79 +185,135 @@ void sweep_validate(const Model& model, const SweepOptions& o) {
   if (!o.eval.tasks.empty()) resolve_eval_tasks(o.eval.tasks);
 }
 
+namespace {
+
+using Work = std::pair<size_t, int>;  // (configuration, fold)
+
+// Takes the journal's rows of this grid into `result` and returns what is left to measure.
+std::vector<Work> pending_work(const SweepJournal& journal, const std::map<std::string, size_t>& index_of,
+                               SweepResult& result) {
+  std::set<std::pair<std::string, int>> done;
+  for (const SweepRow& r : journal.rows()) {
+    // Rows of configurations no longer in the grid stay in the journal but not in this result.
+    if (index_of.count(r.config.key()) && r.fold < result.folds && done.insert({r.config.key(), r.fold}).second) {
+      result.rows.push_back(r);
+      ++result.resumed;
+    }
+  }
+  std::vector<Work> todo;
+  for (size_t c = 0; c < result.configs.size(); ++c)
+    for (int f = 0; f < result.folds; ++f)
+      if (!done.count({result.configs[c].key(), f})) todo.emplace_back(c, f);
+  return todo;
+}
+
+std::string work_text(const std::vector<Work>& work) {
+  std::string t;
+  for (const auto& [c, f] : work) t += std::to_string(c) + " " + std::to_string(f) + "\n";
+  return t;
+}
+
+std::vector<Work> work_from_text(const std::string& text) {
+  std::vector<Work> work;
+  std::istringstream in(text);
+  size_t c = 0;
+  int f = 0;
+  while (in >> c >> f) work.emplace_back(c, f);
+  return work;
+}
+
+// The original's figures for every fold some of `work` needs. Perplexity and tasks do not depend on
+// the fold: measured once, shared by all.
+std::vector<FoldState> measure_originals(const Model& model, const Tokenizer& tokenizer, const SweepOptions& o,
+                                         const std::vector<Fold>& folds, const std::vector<Work>& work,
+                                         SweepResult& result) {
+  auto lap = [&, t = std::chrono::steady_clock::now()](const std::string& what) mutable {
+    const auto now = std::chrono::steady_clock::now();
+    result.original_seconds[what] += std::chrono::duration<double>(now - t).count();
+    t = now;
+  };
+  std::optional<TextPerplexity> perplexity;
+  std::optional<EvalRun> eval;
+  if (!o.perplexity_text.empty()) {
+    perplexity = text_file_perplexity(model, tokenizer, o.perplexity_text.string());
+    lap("perplexity");
+  }
+  EvalOptions eval_options = o.eval;
+  eval_options.progress = false;
+  if (!eval_options.tasks.empty()) {
+    eval = run_eval(model, tokenizer, o.model_name, eval_options);
+    lap("eval");
+  }
+  std::vector<FoldState> state(folds.size());
+  for (size_t f = 0; f < folds.size(); ++f) {
+    if (std::none_of(work.begin(), work.end(), [&](const Work& w) { return w.second == static_cast<int>(f); })) continue;
+    FairPruneOptions& fo = state[f].options;
+    fo.pairs = subset(o.pairs, folds[f].train);
+    fo.held_out_pairs = o.eval_pairs.empty() ? subset(o.pairs, folds[f].held_out) : o.eval_pairs;
+    fo.precision = o.precision;
+    fo.generate = false;
+    fo.progress = false;
+    auto original = std::make_shared<FairPruneOriginal>(fair_prune_measure_original(model, tokenizer, fo));
+    original->perplexity = perplexity;
+    original->eval = eval;
+    state[f].pruner = std::make_unique<FairnessPruner>(model, original->bias.neuron_scores);
+    state[f].original = std::move(original);
+    fo.perplexity_text = o.perplexity_text;  // measured after each cut
+    fo.eval = eval_options;
+    lap("bias_fold_" + std::to_string(f));
+  }
+  return state;
+}
+
+}  // namespace
+
 SweepResult run_sweep(const Model& model, const Tokenizer& tokenizer, const SweepOptions& o) {
   const auto start = std::chrono::steady_clock::now();
   sweep_validate(model, o);
+  const int num_layers = static_cast<int>(model.layers.size());
+  const SweepTransport* net = o.transport && o.transport->size > 1 ? o.transport : nullptr;
+  const bool root = !net || net->rank == 0;
   SweepResult result;
-  result.configs = sweep_grid_expand(o.grid, static_cast<int>(model.layers.size()));
+  result.configs = sweep_grid_expand(o.grid, num_layers);
   const std::vector<Fold> folds = sweep_folds(o);
   result.folds = static_cast<int>(folds.size());
-
-  SweepJournal journal(o.journal, sweep_fingerprint(o), static_cast<int>(model.layers.size()));
   std::map<std::string, size_t> index_of;
   for (size_t i = 0; i < result.configs.size(); ++i) index_of[result.configs[i].key()] = i;
-  std::vector<std::pair<size_t, int>> todo;  // (configuration, fold) still to measure
-  {
-    std::set<std::pair<std::string, int>> done;
-    for (const SweepRow& r : journal.rows()) {
-      // Rows of configurations no longer in the grid stay in the journal but not in this result.
-      if (index_of.count(r.config.key()) && r.fold < result.folds && done.insert({r.config.key(), r.fold}).second) {
-        result.rows.push_back(r);
-        ++result.resumed;
-      }
-    }
-    for (size_t c = 0; c < result.configs.size(); ++c)
-      for (int f = 0; f < result.folds; ++f)
-        if (!done.count({result.configs[c].key(), f})) todo.emplace_back(c, f);
-  }
 
-  if (!todo.empty()) {
-    // The original's perplexity and tasks do not depend on the fold: measured once, shared by all.
-    std::optional<TextPerplexity> perplexity;
-    std::optional<EvalRun> eval;
-    auto lap = [&, t = std::chrono::steady_clock::now()](const std::string& what) mutable {
-      const auto now = std::chrono::steady_clock::now();
-      result.original_seconds[what] += std::chrono::duration<double>(now - t).count();
-      t = now;
-    };
-    if (!o.perplexity_text.empty()) {
-      perplexity = text_file_perplexity(model, tokenizer, o.perplexity_text.string());
-      lap("perplexity");
-    }
-    EvalOptions eval_options = o.eval;
-    eval_options.progress = false;
-    if (!eval_options.tasks.empty()) {
-      eval = run_eval(model, tokenizer, o.model_name, eval_options);
-      lap("eval");
-    }
-    std::vector<FoldState> state(folds.size());
-    for (size_t f = 0; f < folds.size(); ++f) {
-      const bool needed = std::any_of(todo.begin(), todo.end(), [&](const auto& t) { return t.second == static_cast<int>(f); });
-      if (!needed) continue;
-      FairPruneOptions& fo = state[f].options;
-      fo.pairs = subset(o.pairs, folds[f].train);
-      fo.held_out_pairs = o.eval_pairs.empty() ? subset(o.pairs, folds[f].held_out) : o.eval_pairs;
-      fo.precision = o.precision;
-      fo.generate = false;
-      fo.progress = false;
-      auto original = std::make_shared<FairPruneOriginal>(fair_prune_measure_original(model, tokenizer, fo));
-      original->perplexity = perplexity;
-      original->eval = eval;
-      state[f].pruner = std::make_unique<FairnessPruner>(model, original->bias.neuron_scores);
-      state[f].original = std::move(original);
-      fo.perplexity_text = o.perplexity_text;  // measured after each cut
-      fo.eval = eval_options;
-      lap("bias_fold_" + std::to_string(f));
-    }
+  // Only rank 0 touches the journal; the others learn from it what is left.
+  SweepJournal journal(root ? o.journal : std::filesystem::path(), sweep_fingerprint(o), num_layers);
+  std::vector<Work> todo = root ? pending_work(journal, index_of, result) : std::vector<Work>{};
+  if (net) todo = work_from_text(net->broadcast(root ? work_text(todo) : std::string()));
+  std::vector<Work> mine;
+  for (size_t i = 0; i < todo.size(); ++i)
+    if (!net || static_cast<int>(i % static_cast<size_t>(net->size)) == net->rank) mine.push_back(todo[i]);
 
-    Progress progress("sweep", static_cast<int64_t>(todo.size()), o.progress);
-    std::mutex mutex;
-    std::atomic<size_t> next{0};
-    std::exception_ptr failure;
+  Progress progress("sweep", static_cast<int64_t>(todo.size()), o.progress && root);
+  std::mutex mutex;  // guards the journal, result.rows, the progress bar and the transport
+  size_t accepted = 0;
+  auto accept = [&](SweepRow row) {  // with the mutex held
+    if (root) journal.append(row);
+    result.rows.push_back(std::move(row));
+    progress.advance();
+    if (root && o.on_row) o.on_row(result.rows.size());
+  };
+  auto drain = [&](bool wait) {  // rank 0: rows the other ranks sent
+    while (net && root && accepted < todo.size() - mine.size()) {
+      const std::optional<std::string> text = net->receive(wait);
+      if (!text) return;
+      const nlohmann::json j = nlohmann::json::parse(*text, nullptr, false);
+      if (j.is_discarded()) throw Error("a sweep rank sent a row that is not JSON");
+      accept(sweep_row_from_json(j, num_layers));
+      ++accepted;
+    }
+  };
+
+  if (!mine.empty()) {
+    std::vector<FoldState> state = measure_originals(model, tokenizer, o, folds, mine, result);
     auto measure_one = [&](size_t i) {
-      const auto [c, f] = todo[i];
+      const auto [c, f] = mine[i];
       const SweepConfig& config = result.configs[c];
-      FoldState& fs = state[static_cast<size_t>(f)];
+      const FoldState& fs = state[static_cast<size_t>(f)];
       FairPruneOptions fo = fs.options;
       fo.plan = fairness_plan(config);
       fo.mode = config.mode;
@@ -265,39 +322,40 @@ SweepResult run_sweep(const Model& model, const Tokenizer& tokenizer, const Swee
       SweepRow row = row_of(r, config, f, fo);
       r = FairPruneResult{};  // release the cut model before the next one is made
       std::lock_guard<std::mutex> lock(mutex);
-      journal.append(row);
-      result.rows.push_back(std::move(row));
-      progress.advance();
-      if (o.on_row) o.on_row(result.rows.size());
+      if (net && !root) net->send(sweep_row_json(row).dump());
+      accept(std::move(row));
+      drain(false);
     };
-    auto worker = [&](int threads) {
-      omp_set_num_threads(threads);  // per thread: each worker's parallel regions use its share
-      for (size_t i = next++; i < todo.size(); i = next++) {
-        {
-          std::lock_guard<std::mutex> lock(mutex);
-          if (failure) return;
-        }
-        try {
-          measure_one(i);
-        } catch (...) {
-          std::lock_guard<std::mutex> lock(mutex);
-          if (!failure) failure = std::current_exception();
-          return;
-        }
-      }
-    };
-    const int budget = thread_budget(o);
-    const int jobs = std::max(1, std::min<int>(o.jobs, static_cast<int>(todo.size())));
+    const int jobs = std::max(1, std::min<int>(o.jobs, static_cast<int>(mine.size())));
     if (jobs == 1) {
-      for (size_t i = 0; i < todo.size(); ++i) measure_one(i);
+      for (size_t i = 0; i < mine.size(); ++i) measure_one(i);
     } else {
+      std::atomic<size_t> next{0};
+      std::exception_ptr failure;
+      auto worker = [&](int threads) {
+        omp_set_num_threads(threads);  // per thread: each worker's parallel regions use its share
+        for (size_t i = next++; i < mine.size(); i = next++) {
+          {
+            std::lock_guard<std::mutex> lock(mutex);
+            if (failure) return;
+          }
+          try {
+            measure_one(i);
+          } catch (...) {
+            std::lock_guard<std::mutex> lock(mutex);
+            if (!failure) failure = std::current_exception();
+            return;
+          }
+        }
+      };
       std::vector<std::thread> workers;
-      for (int j = 0; j < jobs; ++j) workers.emplace_back(worker, std::max(1, budget / jobs));
+      for (int j = 0; j < jobs; ++j) workers.emplace_back(worker, std::max(1, thread_budget(o) / jobs));
       for (std::thread& t : workers) t.join();
       if (failure) std::rethrow_exception(failure);
     }
-    progress.finish();
   }
+  drain(true);
+  progress.finish();
 
   std::sort(result.rows.begin(), result.rows.end(), [&](const SweepRow& a, const SweepRow& b) {
     const size_t ia = index_of.at(a.config.key()), ib = index_of.at(b.config.key());

@@ -27,6 +27,22 @@
 
 namespace optipfair {
 
+// How rows travel when one sweep runs as several processes (MPI ranks; the command's transport is
+// in src/cli). Every rank measures every size-th row of the work left; rank 0 reads and writes the
+// journal, receives the other ranks' rows as they finish and returns them all. Rows travel as
+// sweep_row_json text, which reads back to the same doubles, so the result does not depend on the
+// number of ranks.
+struct SweepTransport {
+  int rank = 0;
+  int size = 1;
+  // Rank 0's text on every rank (rank 0 passes its own).
+  std::function<std::string(const std::string& text)> broadcast;
+  // Rank > 0: one row to rank 0.
+  std::function<void(const std::string& row)> send;
+  // Rank 0: a row from any rank; with wait false, nullopt when none has arrived.
+  std::function<std::optional<std::string>(bool wait)> receive;
+};
+
 struct SweepOptions {
   SweepGrid grid;
   std::vector<PromptPair> pairs;       // choose the neurons (all but the held-out fold)
@@ -41,6 +57,7 @@ struct SweepOptions {
   bool progress = false;               // a bar with ETA on stderr
   std::filesystem::path journal;       // sweep.jsonl: rows appended as they finish; empty: kept in memory only
   std::string model_name;              // recorded in the journal: a resume must be on the same model
+  const SweepTransport* transport = nullptr;  // null: this process alone
   // Called after each row is journalled (tests stop a sweep midway through it); may throw.
   std::function<void(size_t rows_done)> on_row;
 };
@@ -84,6 +101,7 @@ struct SweepResult {
   std::vector<SweepConfig> configs;   // the grid, in order
   int folds = 0;                      // 1 with --eval-pairs
   std::vector<SweepRow> rows;         // one per configuration and fold, sorted in grid order, then fold
+                                      // (on ranks other than 0: only the rows this rank measured)
   size_t resumed = 0;                 // rows read back from the journal instead of measured
   double seconds = 0;                 // wall time of this run
   std::map<std::string, double> original_seconds;  // measuring the original: per fold bias, perplexity, eval

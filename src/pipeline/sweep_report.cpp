@@ -124,10 +124,10 @@ std::string sweep_csv(const SweepResult& result) {
   std::string out =
       "config,method,bias_weight,percentage,layers,mode,seed,fold,train_pairs,held_out_pairs,used_before,used_after,"
       "used_reduction_pct,held_out_before,held_out_after,held_out_reduction_pct,perplexity_before,perplexity_after,"
-      "capability_retained_pct,parameters,parameters_removed,seconds";
+      "capability_retained_pct,parameters,parameters_removed";
   for (const std::string& c : categories) out += "," + csv_field("held_out_reduction_pct:" + (c.empty() ? "(none)" : c));
   for (const std::string& t : tasks) out += "," + csv_field(t + ":before") + "," + csv_field(t + ":after");
-  out += "\n";
+  out += ",seconds\n";  // last, so the figures before it compare between runs
   for (const SweepRow& r : result.rows) {
     const SweepConfig& c = r.config;
     out += csv_field(c.key()) + "," + sweep_method_name(c.method) + "," + num(c.bias_weight) + "," + num(c.percentage) +
@@ -137,7 +137,7 @@ std::string sweep_csv(const SweepResult& result) {
            num(r.held_out_before, "%.9g") + "," + num(r.held_out_after, "%.9g") + "," + num(r.held_out_reduction()) + "," +
            (r.perplexity_before ? num(*r.perplexity_before) : "") + "," +
            (r.perplexity_after ? num(*r.perplexity_after) : "") + "," + num(r.capability_retained()) + "," +
-           std::to_string(r.parameters) + "," + std::to_string(r.parameters_removed) + "," + num(r.seconds, "%.3f");
+           std::to_string(r.parameters) + "," + std::to_string(r.parameters_removed);
     for (const std::string& cat : categories) {
       const auto b = r.held_out_category_before.find(cat);
       const auto a = r.held_out_category_after.find(cat);
@@ -154,7 +154,7 @@ std::string sweep_csv(const SweepResult& result) {
         }
       out += "," + before + "," + after;
     }
-    out += "\n";
+    out += "," + num(r.seconds, "%.3f") + "\n";
   }
   return out;
 }

@@ -237,7 +237,7 @@ TEST(Sweep, ZeroModeEqualsRemoveModeInOutputs) {
     EXPECT_EQ(zr.parameters_removed, rm.parameters_removed);
     // Perplexity is scored with bf16-rounded activations (Precision::Fast), whose rounding
     // follows the matrix widths: equal to that precision, not to the last bit.
-    EXPECT_NEAR(*zr.perplexity_after, *rm.perplexity_after, 2e-4 * *rm.perplexity_after);
+    EXPECT_NEAR(*zr.perplexity_after, *rm.perplexity_after, 1e-3 * *rm.perplexity_after);
     EXPECT_LT(zr.used_after, rm.used_after) << "zeroed units dilute the gate/up means";
   }
 }

@@ -1,0 +1,99 @@
+// The sweep's cost: configurations per second, and one configuration against one whole fair-prune
+// run (run_fair_prune, continuations off) of the same cut, both measured here in one invocation, in
+// alternation. On a synthetic Llama-3.2-1B-shaped BF16 model truncated to 4 layers with the real
+// Llama-3 tokenizer, and our default prompt pairs (32, 8 categories, 4 folds).
+//
+//   bench_sweep [--layers 4] [--threads 2] [--jobs 1] [--rounds 2] [--percentages 1,5] [--seeds 2]
+#include <omp.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+
+#include <CLI/CLI.hpp>
+
+#include "bias/prompt_pairs.h"
+#include "io/load_model.h"
+#include "pipeline/fair_prune.h"
+#include "pipeline/sweep.h"
+#include "tokenizer/tokenizer.h"
+#include "util/build_paths.h"
+#include "util/resources.h"
+
+#include "bench_support.h"
+
+using namespace optipfair;
+using bench::seconds_since;
+namespace fs = std::filesystem;
+
+int main(int argc, char** argv) {
+  CLI::App app{"optipfair sweep benchmark"};
+  int layers = 4, threads = 2, jobs = 1, rounds = 2, seeds = 2;
+  std::string percentages = "1,5";
+  std::string cache_dir = "build/bench-models";
+  std::string shared = OPTIPFAIR_SHARED_DEFAULT;
+  app.add_option("--layers", layers, "truncate the synthetic Llama-3.2-1B to N layers (0: all 16)");
+  app.add_option("--threads", threads);
+  app.add_option("--jobs", jobs, "configurations measured at once");
+  app.add_option("--rounds", rounds, "alternated rounds of sweep / fair-prune runs");
+  app.add_option("--percentages", percentages);
+  app.add_option("--seeds", seeds, "random seeds per size");
+  app.add_option("--cache-dir", cache_dir);
+  app.add_option("--shared", shared, "the shared assets folder (for the Llama-3 tokenizer)");
+  CLI11_PARSE(app, argc, argv);
+  if (const char* env = std::getenv("OPTIPFAIR_SHARED"); env && *env) shared = env;
+  omp_set_num_threads(threads);
+  try {
+    const fs::path dir = bench::synthetic_model_dir(cache_dir, "llama-3.2-1b", "bf16", layers);
+    const Model model = load_model(dir.string());
+    const auto tokenizer = load_tokenizer(fs::path(shared) / "tokenizers/llama3/tokenizer.json");
+
+    SweepOptions s;
+    s.pairs = default_prompt_pairs();
+    s.grid.percentages = parse_percentages(percentages);
+    s.grid.random_seeds = seeds;
+    s.jobs = jobs;
+    s.threads = threads;
+    s.perplexity_text = bundled_data_dir() / "perplexity" / "declaration-of-independence.txt";
+    s.model_name = dir.string();
+
+    FairPruneOptions f;  // one run of the same work: all pairs, the first percentage, perplexity
+    f.pairs = s.pairs;
+    f.plan.pruning_percentage = s.grid.percentages.front();
+    f.perplexity_text = s.perplexity_text;
+    f.generate = false;
+
+    std::vector<double> sweep_s, fair_s;
+    size_t rows = 0, configs = 0;
+    int folds = 0;
+    for (int r = 0; r < rounds; ++r) {
+      auto t0 = std::chrono::steady_clock::now();
+      const SweepResult result = run_sweep(model, *tokenizer, s);
+      sweep_s.push_back(seconds_since(t0));
+      rows = result.rows.size();
+      configs = result.configs.size();
+      folds = result.folds;
+      t0 = std::chrono::steady_clock::now();
+      const FairPruneResult one = run_fair_prune(model, *tokenizer, f);
+      fair_s.push_back(seconds_since(t0));
+    }
+    const double sweep_best = *std::min_element(sweep_s.begin(), sweep_s.end());
+    const double fair_best = *std::min_element(fair_s.begin(), fair_s.end());
+    std::printf("model: synthetic llama-3.2-1b BF16, %lld layers; %d threads, %d job(s); exact activations\n",
+                static_cast<long long>(model.config.num_hidden_layers), threads, jobs);
+    std::printf("pairs: %zu; %zu configurations x %d folds = %zu rows; perplexity text 3.9 KB\n", s.pairs.size(),
+                configs, folds, rows);
+    std::printf("sweep (best of %d)        %8.2f s  = %.3f configuration-folds/s, %.3f s each\n", rounds, sweep_best,
+                static_cast<double>(rows) / sweep_best, sweep_best / static_cast<double>(rows));
+    std::printf("one fair-prune (best of %d) %6.2f s  (run_fair_prune: all pairs, perplexity, no continuations)\n",
+                rounds, fair_best);
+    std::printf("one row / one fair-prune run: %.3f; the sweep / %zu separate fair-prune runs: %.3f\n",
+                sweep_best / static_cast<double>(rows) / fair_best, rows, sweep_best / (fair_best * static_cast<double>(rows)));
+    std::printf("peak RSS %.0f MiB\n", bench::peak_rss_mib());
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "bench_sweep: %s\n", e.what());
+    return 1;
+  }
+  return 0;
+}

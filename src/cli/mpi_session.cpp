@@ -1,0 +1,118 @@
+#include "cli/mpi_session.h"
+
+#include <cstdlib>
+
+#include "util/error.h"
+
+#ifdef OPTIPFAIR_WITH_MPI
+#include <mpi.h>
+#endif
+
+namespace optipfair::cli {
+
+namespace {
+
+int env_int(const char* name, int fallback) {
+  const char* v = std::getenv(name);
+  if (!v || !*v) return fallback;
+  char* end = nullptr;
+  const long n = std::strtol(v, &end, 10);
+  return *end == '\0' && n > 0 && n < 1 << 20 ? static_cast<int>(n) : fallback;
+}
+
+#ifndef OPTIPFAIR_WITH_MPI
+// The launcher's world size from the environment (OpenMPI, then PMI/PMIx as Slurm sets them).
+int launcher_size() {
+  for (const char* name : {"OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMIX_SIZE"})
+    if (const int n = env_int(name, 0); n > 0) return n;
+  return 1;
+}
+#else
+constexpr int kRowTag = 17;
+
+std::string bcast(const std::string& text) {
+  unsigned long long n = text.size();
+  MPI_Bcast(&n, 1, MPI_UNSIGNED_LONG_LONG, 0, MPI_COMM_WORLD);
+  std::string out = text;
+  out.resize(n);
+  if (n > 0) MPI_Bcast(out.data(), static_cast<int>(n), MPI_CHAR, 0, MPI_COMM_WORLD);
+  return out;
+}
+
+void send_row(const std::string& row) {
+  if (row.size() > static_cast<size_t>(1) << 30) throw Error("a sweep row is too large to send to rank 0");
+  MPI_Send(row.data(), static_cast<int>(row.size()), MPI_CHAR, 0, kRowTag, MPI_COMM_WORLD);
+}
+
+std::optional<std::string> receive_row(bool wait) {
+  MPI_Status status;
+  if (wait) {
+    MPI_Probe(MPI_ANY_SOURCE, kRowTag, MPI_COMM_WORLD, &status);
+  } else {
+    int flag = 0;
+    MPI_Iprobe(MPI_ANY_SOURCE, kRowTag, MPI_COMM_WORLD, &flag, &status);
+    if (!flag) return std::nullopt;
+  }
+  int n = 0;
+  MPI_Get_count(&status, MPI_CHAR, &n);
+  std::string row(static_cast<size_t>(n), '\0');
+  MPI_Recv(row.data(), n, MPI_CHAR, status.MPI_SOURCE, kRowTag, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+  return row;
+}
+#endif
+
+}  // namespace
+
+bool launched_by_mpi() {
+  for (const char* name : {"OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMIX_RANK"})
+    if (std::getenv(name)) return true;
+  return false;
+}
+
+std::string mpi_build_text() {
+#ifdef OPTIPFAIR_WITH_MPI
+  int major = 0, minor = 0;
+  MPI_Get_version(&major, &minor);
+  return "MPI: sweep transport built (MPI " + std::to_string(major) + "." + std::to_string(minor) +
+         "; mpirun -np N optipfair sweep ...)";
+#else
+  return "MPI: not built (install libopenmpi-dev and rebuild for mpirun -np N optipfair sweep)";
+#endif
+}
+
+MpiSession::MpiSession() {
+#ifdef OPTIPFAIR_WITH_MPI
+  int provided = 0;
+  MPI_Init_thread(nullptr, nullptr, MPI_THREAD_SERIALIZED, &provided);
+  initialised_ = true;
+  if (provided < MPI_THREAD_SERIALIZED) throw Error("this MPI library does not allow threads to take turns on it");
+  MPI_Comm_rank(MPI_COMM_WORLD, &rank_);
+  MPI_Comm_size(MPI_COMM_WORLD, &size_);
+  local_size_ = env_int("OMPI_COMM_WORLD_LOCAL_SIZE", env_int("MPI_LOCALNRANKS", 1));
+  transport_.rank = rank_;
+  transport_.size = size_;
+  transport_.broadcast = bcast;
+  transport_.send = send_row;
+  transport_.receive = receive_row;
+#else
+  if (launcher_size() > 1)
+    throw Error("this optipfair was built without MPI, so " + std::to_string(launcher_size()) +
+                " ranks would each run the whole sweep into the same files; install libopenmpi-dev, rebuild, or run "
+                "without mpirun");
+#endif
+}
+
+MpiSession::~MpiSession() {
+#ifdef OPTIPFAIR_WITH_MPI
+  if (initialised_) MPI_Finalize();
+#endif
+}
+
+void MpiSession::abort(int code) const {
+#ifdef OPTIPFAIR_WITH_MPI
+  if (initialised_ && size_ > 1) MPI_Abort(MPI_COMM_WORLD, code);
+#endif
+  std::exit(code);
+}
+
+}  // namespace optipfair::cli
