@@ -16,6 +16,11 @@
 namespace optipfair {
 namespace {
 
+void write_file(const std::filesystem::path& p, const std::string& bytes) {
+  std::ofstream(p, std::ios::binary).write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+}
+
+// The Error's message; "(no error)" when f returns. Any other exception escapes and fails the test.
 std::string error_of(const std::function<void()>& f) {
   try {
     f();
@@ -103,6 +108,35 @@ TEST(HostileGguf, QkReorderRefusesAnOverflowingHeadLayout) {
   const std::string msg = error_of([&] { qk_to_half_copy(m, t, 4, (int64_t{1} << 62) + 2); });
   EXPECT_NE(msg.find("wq"), std::string::npos) << msg;
   EXPECT_NE(msg.find("too large"), std::string::npos) << msg;
+}
+
+// ---- llama2.c ----
+
+// The legacy header (seven int32) of a 1-layer model with hidden 8, then `tail` bytes.
+std::string llama2c_header(int32_t vocab_size, size_t tail) {
+  const int32_t h[7] = {8, 16, 1, 2, 2, vocab_size, 16};
+  return std::string(reinterpret_cast<const char*>(h), sizeof(h)) + std::string(tail, '\0');
+}
+
+TEST(HostileLlama2c, MostNegativeVocabSizeIsRefused) {
+  test::ScratchDir dir;
+  // Negating INT32_MIN (the legacy format's "untied classifier" sign) was signed overflow.
+  write_file(dir / "m.bin", llama2c_header(INT32_MIN, 6));
+  const std::string msg = error_of([&] { load_llama2c_model(dir / "m.bin"); });
+  EXPECT_NE(msg.find("vocab_size"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("-2147483648"), std::string::npos) << msg;
+}
+
+TEST(HostileLlama2c, EachHeaderFieldIsNamed) {
+  test::ScratchDir dir;
+  const char* fields[7] = {"dim", "hidden_dim", "n_layers", "n_heads", "n_kv_heads", "vocab_size", "seq_len"};
+  for (int f = 0; f < 7; ++f) {
+    int32_t h[7] = {8, 16, 1, 2, 2, 32, 16};
+    h[f] = f == 5 ? 0 : INT32_MAX;  // a negative vocab_size is legal: it marks an untied classifier
+    write_file(dir / "m.bin", std::string(reinterpret_cast<const char*>(h), sizeof(h)) + std::string(8, '\0'));
+    const std::string msg = error_of([&] { load_llama2c_model(dir / "m.bin"); });
+    EXPECT_NE(msg.find(std::string("header field ") + fields[f]), std::string::npos) << msg;
+  }
 }
 
 }  // namespace
