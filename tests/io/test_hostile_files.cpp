@@ -139,5 +139,45 @@ TEST(HostileLlama2c, EachHeaderFieldIsNamed) {
   }
 }
 
+// ---- safetensors ----
+
+std::string safetensors_bytes(const std::string& header, size_t data_bytes) {
+  std::string out(8, '\0');
+  const uint64_t n = header.size();
+  std::memcpy(out.data(), &n, 8);
+  return out + header + std::string(data_bytes, '\0');
+}
+
+TEST(HostileSafetensors, OverflowingShapeIsRefused) {
+  test::ScratchDir dir;
+  // 2^62 x 4 elements wrap to 0, matching the empty offsets.
+  write_file(dir / "a.safetensors",
+             safetensors_bytes(R"({"w":{"dtype":"F32","shape":[4611686018427387904,4],"data_offsets":[0,0]}})", 0));
+  std::string msg = error_of([&] { SafetensorsFile::open(dir / "a.safetensors"); });
+  EXPECT_NE(msg.find("'w'"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("too large"), std::string::npos) << msg;
+  // The element count fits, the byte count (x 4) wraps to 4.
+  write_file(dir / "b.safetensors",
+             safetensors_bytes(R"({"w":{"dtype":"F32","shape":[4611686018427387905],"data_offsets":[0,4]}})", 4));
+  msg = error_of([&] { SafetensorsFile::open(dir / "b.safetensors"); });
+  EXPECT_NE(msg.find("too large"), std::string::npos) << msg;
+  // A zero dimension makes an empty tensor, whatever the others are.
+  write_file(dir / "c.safetensors",
+             safetensors_bytes(R"({"w":{"dtype":"F32","shape":[0,4611686018427387904],"data_offsets":[0,0]}})", 0));
+  EXPECT_EQ(SafetensorsFile::open(dir / "c.safetensors").get("w").numel(), 0);
+}
+
+TEST(HostileSafetensors, SizeAndOffsetsMustAgree) {
+  test::ScratchDir dir;
+  write_file(dir / "a.safetensors",
+             safetensors_bytes(R"({"w":{"dtype":"F32","shape":[2,2],"data_offsets":[0,8]}})", 16));
+  std::string msg = error_of([&] { SafetensorsFile::open(dir / "a.safetensors"); });
+  EXPECT_NE(msg.find("has 8 bytes but its shape needs 16"), std::string::npos) << msg;
+  write_file(dir / "b.safetensors",
+             safetensors_bytes(R"({"w":{"dtype":"F32","shape":[2,2],"data_offsets":[8,24]}})", 16));
+  msg = error_of([&] { SafetensorsFile::open(dir / "b.safetensors"); });
+  EXPECT_NE(msg.find("ends at byte 24"), std::string::npos) << msg;
+}
+
 }  // namespace
 }  // namespace optipfair
