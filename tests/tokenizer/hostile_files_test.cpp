@@ -58,5 +58,35 @@ TEST(HostileTokenizer, SentencePiecePieceWithNulBytesIsAnError) {
   EXPECT_NE(msg.find("cannot load the SentencePiece model " + (dir / "t.model").string()), std::string::npos) << msg;
 }
 
+// ---- tokenizer.json ----
+
+std::string tokenizer_json(const std::string& vocab, const std::string& added_id = "2") {
+  return R"({"added_tokens":[{"id":)" + added_id + R"(,"content":"<eos>","special":true}],"normalizer":null,
+    "pre_tokenizer":{"type":"ByteLevel","add_prefix_space":false,"use_regex":true},
+    "post_processor":null,"decoder":{"type":"ByteLevel"},
+    "model":{"type":"BPE","vocab":)" + vocab + R"(,"merges":[]}})";
+}
+
+std::string load_error(const std::string& vocab, const std::string& added_id = "2") {
+  test::ScratchDir dir;
+  std::ofstream(dir / "tokenizer.json") << tokenizer_json(vocab, added_id);
+  return error_of([&] { load_tokenizer(dir.path()); });
+}
+
+TEST(HostileTokenizer, VocabularyIdsAreBoundedByTheFile) {
+  EXPECT_EQ(load_error(R"({"a":0,"b":1})"), "(no error)");
+  EXPECT_EQ(load_error(R"({"a":0,"b":2})"), "(no error)");  // the added token's id may be a vocabulary id too
+  // INT32_MAX + 1 overflowed; 5e8 sized a table of 16 GB.
+  EXPECT_EQ(load_error(R"({"a":0,"b":2147483647})"),
+            "tokenizer vocabulary id 2147483647 of 'b' is not below 3, the number of vocabulary entries and added "
+            "tokens");
+  EXPECT_EQ(load_error(R"({"a":0,"b":500000000})"),
+            "tokenizer vocabulary id 500000000 of 'b' is not below 3, the number of vocabulary entries and added "
+            "tokens");
+  // An added token's id sizes the vocabulary the model is checked against.
+  const std::string msg = load_error(R"({"a":0,"b":1})", "2147483647");
+  EXPECT_NE(msg.find("the added token '<eos>' has id 2147483647, not below 3"), std::string::npos) << msg;
+}
+
 }  // namespace
 }  // namespace optipfair
