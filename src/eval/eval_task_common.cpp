@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <random>
 #include <set>
@@ -35,7 +36,15 @@ void SkipCounter::merge(const SkipCounter& other) {
 std::string read_data_file(const TaskContext& tc, const std::string& task, const std::string& relative,
                            TaskCounts& counts) {
   const std::filesystem::path path = tc.options.data_dir / relative;
+  // A file that is there but unreadable must not be reported as missing (nor, for a folder, which
+  // opens but reads as nothing, as empty).
+  std::error_code ec;
+  const bool exists = std::filesystem::exists(path, ec);
+  const std::string unreadable =
+      "task " + task + " found the data file " + relative + " at " + path.string() + " but cannot read it";
+  if (exists && std::filesystem::is_directory(path, ec)) throw Error(unreadable + " (it is a folder)");
   std::ifstream in(path, std::ios::binary);
+  if (!in && exists) throw Error(unreadable + " (check its permissions)");
   if (!in)
     throw Error("task " + task + " needs the data file " + relative + ", which was not found at " + path.string() +
                 " (point --data-dir at a folder holding it)");

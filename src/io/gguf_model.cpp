@@ -35,8 +35,11 @@ std::string join(const std::vector<std::string>& v) {
 }
 
 // A per-layer value that llama.cpp accepts as a scalar or as an array with one entry per layer.
-std::vector<int64_t> per_layer_ints(const GgufFile& g, const std::string& key, int64_t n_layers) {
-  const GgufValue& v = g.metadata().at(key);
+std::vector<int64_t> per_layer_ints(const GgufFile& g, const std::string& key, int64_t n_layers,
+                                    const fs::path& file) {
+  auto it = g.metadata().find(key);
+  if (it == g.metadata().end()) throw Error(file.string() + ": GGUF metadata key '" + key + "' is missing");
+  const GgufValue& v = it->second;
   if (v.kind != GgufValue::Kind::Array) return std::vector<int64_t>(static_cast<size_t>(n_layers), g.get_int(key));
   std::vector<int64_t> out = g.get_int_array(key);
   if (static_cast<int64_t>(out.size()) != n_layers)
@@ -106,6 +109,10 @@ void read_rope_scaling(const GgufFile& g, const std::string& arch, ModelConfig& 
   // band limits, and refuse the file if the stored divisors do not match them.
   if (freqs->dtype != DType::F32 || freqs->shape.size() != 1)
     throw Error("GGUF tensor rope_freqs.weight must be a float32 vector");
+  // Checked first: the expected factors are computed per head_dim / 2, a number from the file.
+  if (c.head_dim <= 0 || freqs->shape[0] != c.head_dim / 2)
+    throw Error("GGUF tensor rope_freqs.weight has " + std::to_string(freqs->shape[0]) + " entries but heads of " +
+                std::to_string(c.head_dim) + " need " + std::to_string(std::max<int64_t>(c.head_dim / 2, 0)));
   std::vector<float> stored(static_cast<size_t>(freqs->shape[0]));
   std::memcpy(stored.data(), freqs->data, stored.size() * sizeof(float));
   RopeScaling& r = c.rope_scaling;
@@ -158,13 +165,13 @@ Model load_gguf_model(const fs::path& file) {
   c.model_type = arch == "deci" ? ModelType::Llama : model_type_parse(arch);
   c.hidden_size = g.get_int(key("embedding_length"));
   c.num_hidden_layers = g.get_int(key("block_count"));
-  if (c.num_hidden_layers <= 0 || c.num_hidden_layers > 100000)
+  if (c.num_hidden_layers <= 0 || c.num_hidden_layers > kMaxLayers)
     throw Error(file.string() + ": block_count " + std::to_string(c.num_hidden_layers) + " is not valid");
-  c.num_attention_heads = uniform_or_throw(per_layer_ints(g, key("attention.head_count"), c.num_hidden_layers),
+  c.num_attention_heads = uniform_or_throw(per_layer_ints(g, key("attention.head_count"), c.num_hidden_layers, file),
                                            "attention head count");
   c.num_key_value_heads =
       g.has(key("attention.head_count_kv"))
-          ? uniform_or_throw(per_layer_ints(g, key("attention.head_count_kv"), c.num_hidden_layers),
+          ? uniform_or_throw(per_layer_ints(g, key("attention.head_count_kv"), c.num_hidden_layers, file),
                              "key/value head count")
           : c.num_attention_heads;
   if (c.num_attention_heads <= 0 || c.num_key_value_heads <= 0)
@@ -177,7 +184,7 @@ Model load_gguf_model(const fs::path& file) {
     throw Error(file.string() + " rotates only part of each head (rope.dimension_count " +
                 std::to_string(g.get_int(key("rope.dimension_count"))) + " of " + std::to_string(c.head_dim) +
                 "), which optipfair does not support");
-  c.intermediate_sizes = per_layer_ints(g, key("feed_forward_length"), c.num_hidden_layers);
+  c.intermediate_sizes = per_layer_ints(g, key("feed_forward_length"), c.num_hidden_layers, file);
   c.intermediate_size = *std::max_element(c.intermediate_sizes.begin(), c.intermediate_sizes.end());
   if (g.has(key("context_length"))) c.max_position_embeddings = g.get_int(key("context_length"));
   c.rms_norm_eps = g.has(key("attention.layer_norm_rms_epsilon")) ? g.get_float(key("attention.layer_norm_rms_epsilon"))

@@ -45,7 +45,12 @@ TensorIndex open_weights(const fs::path& dir) {
     if (!j.contains("weight_map") || !j["weight_map"].is_object())
       throw Error(sharded.string() + " has no weight_map");
     std::set<std::string> shards;
-    for (auto& [name, file] : j["weight_map"].items()) shards.insert(file.get<std::string>());
+    for (auto& [name, file] : j["weight_map"].items()) {
+      if (!file.is_string())
+        throw Error(sharded.string() + ": weight_map gives " + file.dump().substr(0, 40) + " as the file of '" +
+                    name + "'");
+      shards.insert(file.get<std::string>());
+    }
     for (const auto& shard : shards) {
       const fs::path p = dir / shard;
       if (!fs::exists(p))

@@ -1,4 +1,5 @@
 // Karpathy's llama2.c checkpoints: a small int32 header, then raw float32 weights in a fixed order.
+#include <cstdlib>
 #include <cstring>
 
 #include "io/mapped_file.h"
@@ -78,17 +79,32 @@ Model load_llama2c_model(const fs::path& file) {
     std::memcpy(&h, mapped->data(), sizeof(h));
     // The legacy format marks an untied classifier with a negative vocabulary size.
     shared = h.vocab_size > 0;
-    if (h.vocab_size < 0) h.vocab_size = -h.vocab_size;
     start = sizeof(h);
   }
   // Bounds keep every size product below 2^62, so the file-size check cannot overflow.
-  auto in_range = [](int32_t x) { return x > 0 && x <= (1 << 20); };
-  if (!in_range(h.dim) || !in_range(h.hidden_dim) || !in_range(h.n_layers) || !in_range(h.n_heads) ||
-      !in_range(h.n_kv_heads) || !in_range(h.vocab_size) || !in_range(h.seq_len) || h.n_layers > 4096 ||
-      h.dim % h.n_heads != 0 || h.n_heads % h.n_kv_heads != 0 || (h.dim / h.n_heads) % 2 != 0)
-    throw Error(name + " does not have a valid llama2.c header");
+  auto check = [&](int64_t value, int64_t limit, const char* field) {
+    if (value <= 0 || value > limit)
+      throw Error(name + " has llama2.c header field " + field + " = " + std::to_string(value) +
+                  ", outside 1.." + std::to_string(limit));
+  };
+  constexpr int64_t kMaxSize = int64_t{1} << 20;
+  check(h.dim, kMaxSize, "dim");
+  check(h.hidden_dim, kMaxSize, "hidden_dim");
+  check(h.n_layers, 4096, "n_layers");
+  check(h.n_heads, kMaxSize, "n_heads");
+  check(h.n_kv_heads, kMaxSize, "n_kv_heads");
+  // Widened before negating: -INT32_MIN does not fit an int32.
+  const int64_t vocab_size = version == 0 ? std::abs(int64_t{h.vocab_size}) : int64_t{h.vocab_size};
+  if (vocab_size <= 0 || vocab_size > kMaxSize)
+    throw Error(name + " has llama2.c header field vocab_size = " + std::to_string(h.vocab_size) + ", outside 1.." +
+                std::to_string(kMaxSize) + (version == 0 ? " (or its negative, marking an untied classifier)" : ""));
+  check(h.seq_len, kMaxSize, "seq_len");
+  if (h.dim % h.n_heads != 0 || h.n_heads % h.n_kv_heads != 0 || (h.dim / h.n_heads) % 2 != 0)
+    throw Error(name + " has a llama2.c header whose dim " + std::to_string(h.dim) + ", n_heads " +
+                std::to_string(h.n_heads) + " and n_kv_heads " + std::to_string(h.n_kv_heads) +
+                " do not divide into even heads");
 
-  const int64_t D = h.dim, F = h.hidden_dim, L = h.n_layers, V = h.vocab_size;
+  const int64_t D = h.dim, F = h.hidden_dim, L = h.n_layers, V = vocab_size;
   const int64_t hd = D / h.n_heads, kv = hd * h.n_kv_heads;
   int64_t floats = V * D + L * (2 * D + D * D + 2 * D * kv + D * D + 3 * D * F) + D;
   if (version == 0) floats += static_cast<int64_t>(h.seq_len) * hd;  // freq_cis real + imag halves

@@ -18,12 +18,14 @@ int64_t qk_interleaved_row(int64_t row, int64_t head_dim);
 int64_t qk_half_row(int64_t row, int64_t head_dim);
 
 // Copies a [n_heads * head_dim, row_bytes] matrix from interleaved to rotate-half order. src rows are
-// src_stride bytes apart, dst rows row_bytes apart. Throws Error when head_dim is odd.
+// src_stride bytes apart, dst rows row_bytes apart. Throws Error when head_dim is odd or
+// n_heads * head_dim overflows.
 void qk_rows_to_half(void* dst, const void* src, int64_t n_heads, int64_t head_dim, size_t row_bytes,
                      size_t src_stride);
 
 // An owned (model.allocate) rotate-half copy of an interleaved Q or K weight [n_heads*head_dim, H]
-// or bias [n_heads*head_dim]. Throws Error when the row count disagrees with the head layout.
+// or bias [n_heads*head_dim]. Throws Error when the row count disagrees with the head layout or
+// the layout's size overflows.
 Tensor qk_to_half_copy(Model& model, const Tensor& src, int64_t n_heads, int64_t head_dim);
 
 }  // namespace optipfair

@@ -1,10 +1,14 @@
 #include "io/safetensors.h"
 
+#include <algorithm>
+#include <cstdint>
 #include <cstring>
 
 #include "util/error.h"
 
 namespace optipfair {
+
+using nlohmann::json;
 
 namespace {
 
@@ -52,24 +56,39 @@ SafetensorsFile SafetensorsFile::open(const std::filesystem::path& path) {
     }
     try {
       const std::string dtype = desc.at("dtype").get<std::string>();
-      const auto shape = desc.at("shape").get<std::vector<int64_t>>();
-      const auto offsets = desc.at("data_offsets").get<std::vector<uint64_t>>();
+      // Integers only: nlohmann converts a float such as 1e300 by a cast that is undefined behaviour.
+      const json& shape_json = desc.at("shape");
+      const json& offsets_json = desc.at("data_offsets");
+      if (!shape_json.is_array() || !offsets_json.is_array() ||
+          !std::all_of(shape_json.begin(), shape_json.end(), [](const json& d) { return d.is_number_integer(); }) ||
+          !std::all_of(offsets_json.begin(), offsets_json.end(), [](const json& o) { return o.is_number_unsigned(); }))
+        throw Error(where + ": tensor '" + name + "' has a shape or data_offsets that is not a list of integers");
+      const auto offsets = offsets_json.get<std::vector<uint64_t>>();
       if (offsets.size() != 2 || offsets[0] > offsets[1])
         throw Error(where + ": tensor '" + name + "' has invalid data_offsets");
       if (offsets[1] > data_size)
         throw Error(where + " is truncated or corrupt: tensor '" + name + "' ends at byte " +
                     std::to_string(offsets[1]) + " of a data section of " + std::to_string(data_size) +
                     " bytes");
-      uint64_t numel = 1;
-      for (int64_t d : shape) {
-        if (d < 0) throw Error(where + ": tensor '" + name + "' has a negative dimension");
-        numel *= static_cast<uint64_t>(d);
-      }
       const size_t esize = safetensors_element_size(dtype);
       if (esize == 0) throw Error(where + ": tensor '" + name + "' has unknown dtype '" + dtype + "'");
-      if (numel * esize != offsets[1] - offsets[0])
+      // The product is checked in Tensor::numel's order (left to right, in int64), and so is the
+      // byte size, so that no wrapped product can match the offsets.
+      std::vector<int64_t> shape;
+      int64_t numel = 1, bytes = 0;
+      for (const json& d : shape_json) {
+        if (d.is_number_unsigned() && d.get<uint64_t>() > static_cast<uint64_t>(INT64_MAX))
+          throw Error(where + ": tensor '" + name + "' has a shape too large to address");
+        shape.push_back(d.get<int64_t>());
+        if (shape.back() < 0) throw Error(where + ": tensor '" + name + "' has a negative dimension");
+        if (__builtin_mul_overflow(numel, shape.back(), &numel))
+          throw Error(where + ": tensor '" + name + "' has a shape too large to address");
+      }
+      if (__builtin_mul_overflow(numel, static_cast<int64_t>(esize), &bytes))
+        throw Error(where + ": tensor '" + name + "' has a shape too large to address");
+      if (static_cast<uint64_t>(bytes) != offsets[1] - offsets[0])
         throw Error(where + ": tensor '" + name + "' has " + std::to_string(offsets[1] - offsets[0]) +
-                    " bytes but its shape needs " + std::to_string(numel * esize));
+                    " bytes but its shape needs " + std::to_string(bytes));
       if (dtype != "F32" && dtype != "F16" && dtype != "BF16") {
         st.unsupported_[name] = dtype;
         continue;

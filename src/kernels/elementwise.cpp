@@ -74,6 +74,9 @@ __attribute__((target_clones("avx512f", "avx2", "default"))) void softmax_inplac
     x[i] = exp_nonpositive(x[i] - mx);
     sum += x[i];
   }
+  // The same row again: clang starts an OpenMP max reduction at -FLT_MAX, not
+  // -inf, so there mx is finite and every exponential is 0.
+  if (sum == 0.0) return;
   const float inv = static_cast<float>(1.0 / sum);
 #pragma omp simd
   for (int64_t i = 0; i < n; ++i) x[i] *= inv;

@@ -4,6 +4,10 @@
 
 #include <omp.h>
 
+#if defined(__x86_64__) || defined(__i386__)
+#include <cpuid.h>
+#endif
+
 #include <algorithm>
 #include <atomic>
 #include <cstring>
@@ -17,14 +21,28 @@
 namespace optipfair {
 namespace {
 
+#if defined(__x86_64__) || defined(__i386__)
+// F16C and AVX512_BF16 are read from CPUID itself: clang rejects both names in
+// __builtin_cpu_supports. Whether the OS saves the wider registers is covered by
+// the avx2 / avx512f checks they are combined with.
+bool cpu_has_f16c() {
+  unsigned eax, ebx, ecx, edx;
+  return __get_cpuid(1, &eax, &ebx, &ecx, &edx) && (ecx & (1u << 29));
+}
+
+bool cpu_has_avx512_bf16() {
+  unsigned eax, ebx, ecx, edx;
+  return __get_cpuid_count(7, 1, &eax, &ebx, &ecx, &edx) && (eax & (1u << 5));
+}
+#endif
+
 MatmulIsa detect_isa() {
 #if defined(__x86_64__) || defined(__i386__)
   __builtin_cpu_init();
-  bool avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
-              __builtin_cpu_supports("f16c");
+  bool avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && cpu_has_f16c();
   bool avx512 = avx2 && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
                 __builtin_cpu_supports("avx512vl");
-  if (avx512 && __builtin_cpu_supports("avx512bf16")) return MatmulIsa::Avx512Bf16;
+  if (avx512 && cpu_has_avx512_bf16()) return MatmulIsa::Avx512Bf16;
   if (avx512) return MatmulIsa::Avx512;
   if (avx2) return MatmulIsa::Avx2;
 #endif

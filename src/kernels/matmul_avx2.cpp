@@ -1,6 +1,7 @@
 // AVX2 + FMA + F16C matmul kernels for x86-64 CPUs without AVX-512. Compiled
 // for that target through a pragma placed after every #include (see
-// matmul_avx512.cpp for why), and only called after a runtime CPU check.
+// matmul_avx512.cpp for why, and for clang's spelling of it), and only called
+// after a runtime CPU check.
 #include <immintrin.h>
 
 #include <cstdint>
@@ -8,8 +9,13 @@
 
 #include "kernels/matmul_internal.h"
 
+#if defined(__clang__)
+#pragma clang attribute push(__attribute__((target("avx2,fma,f16c"))), \
+                             apply_to = function)
+#else
 #pragma GCC push_options
 #pragma GCC target("avx2,fma,f16c")
+#endif
 
 namespace optipfair::detail {
 namespace {
@@ -113,4 +119,8 @@ void matmul_rows_avx2(const MatmulArgs& a, int64_t n0, int64_t n1) {
 
 }  // namespace optipfair::detail
 
+#if defined(__clang__)
+#pragma clang attribute pop
+#else
 #pragma GCC pop_options
+#endif

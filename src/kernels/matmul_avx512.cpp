@@ -1,7 +1,10 @@
 // AVX-512 matmul kernels. Only called after a runtime CPU check, so the whole
 // file is compiled for AVX-512 through a pragma placed AFTER every #include:
 // inline functions from headers then keep the baseline target and the linker
-// can never pick an AVX-512 copy of them for code that runs on older CPUs.
+// can never pick an AVX-512 copy of them for code that runs on older CPUs
+// (which per-file flags such as -mavx512f would allow). Clang ignores
+// `#pragma GCC target`; its `#pragma clang attribute` gives every function
+// defined in the region the same target attribute.
 #include <immintrin.h>
 
 #include <cstdint>
@@ -13,11 +16,18 @@
 // GCC 12's AVX-512 intrinsics fill unused lanes from a deliberately
 // uninitialised _mm512_undefined_*() value, which -Wuninitialized then reports
 // at every inlined call (GCC bug 105593); nothing here reads such a lane.
+#if !defined(__clang__)
 #pragma GCC diagnostic ignored "-Wuninitialized"
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
 
+#if defined(__clang__)
+#pragma clang attribute push(__attribute__((target("avx512f,avx512bw,avx512vl,avx2,fma,f16c"))), \
+                             apply_to = function)
+#else
 #pragma GCC push_options
 #pragma GCC target("avx512f,avx512bw,avx512vl,avx2,fma,f16c")
+#endif
 
 namespace optipfair::detail {
 namespace {
@@ -171,12 +181,21 @@ void matmul_rows_avx512(const MatmulArgs& a, int64_t n0, int64_t n1) {
 
 }  // namespace optipfair::detail
 
+#if defined(__clang__)
+#pragma clang attribute pop
+#else
 #pragma GCC pop_options
+#endif
 
 // The bf16 dot-product path needs AVX512_BF16 on top of the above; it is a
 // separate target region because some AVX-512 CPUs (Skylake-X) lack it.
+#if defined(__clang__)
+#pragma clang attribute push(__attribute__((target("avx512f,avx512bw,avx512vl,avx512bf16,avx2,fma,f16c"))), \
+                             apply_to = function)
+#else
 #pragma GCC push_options
 #pragma GCC target("avx512f,avx512bw,avx512vl,avx512bf16,avx2,fma,f16c")
+#endif
 
 namespace optipfair::detail {
 namespace {
@@ -259,4 +278,8 @@ void convert_f32_to_bf16_avx512bf16(uint16_t* dst, const float* src, int64_t n) 
 
 }  // namespace optipfair::detail
 
+#if defined(__clang__)
+#pragma clang attribute pop
+#else
 #pragma GCC pop_options
+#endif

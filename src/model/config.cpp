@@ -1,6 +1,7 @@
 #include "model/config.h"
 
 #include <algorithm>
+#include <cmath>
 
 #include "util/error.h"
 
@@ -92,11 +93,60 @@ T get_or(const json& j, const char* key, T fallback) {
   }
 }
 
+// A value's JSON text for an error message, cut short: the value may be a whole hostile document.
+std::string shown(const json& v) {
+  std::string text = v.dump();
+  return text.size() > 40 ? text.substr(0, 37) + "..." : text;
+}
+
+// A JSON number as an int64. Whole floats (4096.0) are accepted as before; any other float, and an
+// unsigned value past int64, is refused here because converting it would be undefined behaviour.
+int64_t as_int(const json& v, const char* key) {
+  if (v.is_number_unsigned() && v.get<uint64_t>() <= static_cast<uint64_t>(INT64_MAX))
+    return static_cast<int64_t>(v.get<uint64_t>());
+  if (v.is_number_integer() && !v.is_number_unsigned()) return v.get<int64_t>();
+  if (v.is_number_float()) {
+    const double d = v.get<double>();
+    if (std::trunc(d) == d && std::fabs(d) <= 9007199254740992.0) return static_cast<int64_t>(d);  // 2^53
+  }
+  throw Error(std::string("config.json: key '") + key + "' holds " + shown(v) + " where an integer belongs");
+}
+
+int64_t int_or(const json& j, const char* key, int64_t fallback) {
+  auto it = j.find(key);
+  if (it == j.end() || it->is_null()) return fallback;
+  return as_int(*it, key);
+}
+
 int64_t require_int(const json& j, const char* key) {
   auto it = j.find(key);
   if (it == j.end() || !it->is_number_integer())
     throw Error(std::string("config.json has no integer '") + key + "'");
-  return it->get<int64_t>();
+  return as_int(*it, key);
+}
+
+std::vector<int64_t> int_array(const json& v, const char* key) {
+  std::vector<int64_t> out;
+  for (const json& x : v) out.push_back(as_int(x, key));
+  return out;
+}
+
+void check_limit(int64_t value, int64_t limit, const char* key) {
+  if (value > limit)
+    throw Error("config has " + std::string(key) + " " + std::to_string(value) + ", more than the " +
+                std::to_string(limit) + " optipfair supports");
+}
+
+// Before anything is sized by the config: one hostile number must not become terabytes.
+void check_limits(const ModelConfig& c) {
+  check_limit(c.num_hidden_layers, kMaxLayers, "num_hidden_layers");
+  check_limit(c.hidden_size, kMaxHiddenSize, "hidden_size");
+  check_limit(c.num_attention_heads, kMaxHeads, "num_attention_heads");
+  check_limit(c.num_key_value_heads, kMaxHeads, "num_key_value_heads");
+  check_limit(c.head_dim, kMaxHeadDim, "head_dim");
+  check_limit(c.vocab_size, kMaxVocabSize, "vocab_size");
+  check_limit(c.intermediate_size, kMaxIntermediateSize, "intermediate_size");
+  for (int64_t w : c.intermediate_sizes) check_limit(w, kMaxIntermediateSize, "an MLP layer of width");
 }
 
 RopeScaling parse_rope_scaling(const json& j) {
@@ -108,7 +158,7 @@ RopeScaling parse_rope_scaling(const json& j) {
   r.factor = get_or<double>(j, "factor", 1.0);
   r.low_freq_factor = get_or<double>(j, "low_freq_factor", 1.0);
   r.high_freq_factor = get_or<double>(j, "high_freq_factor", 4.0);
-  r.original_max_position_embeddings = get_or<int64_t>(j, "original_max_position_embeddings", 8192);
+  r.original_max_position_embeddings = int_or(j, "original_max_position_embeddings", 8192);
   return r;
 }
 
@@ -118,6 +168,7 @@ void config_validate(const ModelConfig& c) {
   if (c.hidden_size <= 0 || c.num_hidden_layers <= 0 || c.num_attention_heads <= 0 ||
       c.num_key_value_heads <= 0 || c.head_dim <= 0 || c.vocab_size <= 0)
     throw Error("config has a non-positive size (hidden, layers, heads, head_dim or vocab)");
+  check_limits(c);
   if (c.num_attention_heads % c.num_key_value_heads != 0)
     throw Error("num_attention_heads (" + std::to_string(c.num_attention_heads) +
                 ") is not a multiple of num_key_value_heads (" + std::to_string(c.num_key_value_heads) + ")");
@@ -141,19 +192,19 @@ ModelConfig config_from_hf_json(const json& j) {
   c.hidden_size = require_int(j, "hidden_size");
   c.num_hidden_layers = require_int(j, "num_hidden_layers");
   c.num_attention_heads = require_int(j, "num_attention_heads");
-  c.num_key_value_heads = get_or<int64_t>(j, "num_key_value_heads", c.num_attention_heads);
-  c.head_dim = get_or<int64_t>(j, "head_dim", c.num_attention_heads > 0 ? c.hidden_size / c.num_attention_heads : 0);
+  c.num_key_value_heads = int_or(j, "num_key_value_heads", c.num_attention_heads);
+  c.head_dim = int_or(j, "head_dim", c.num_attention_heads > 0 ? c.hidden_size / c.num_attention_heads : 0);
   c.vocab_size = require_int(j, "vocab_size");
   c.intermediate_size = require_int(j, "intermediate_size");
-  c.max_position_embeddings = get_or<int64_t>(j, "max_position_embeddings", 2048);
+  c.max_position_embeddings = int_or(j, "max_position_embeddings", 2048);
   c.rms_norm_eps = get_or<double>(j, "rms_norm_eps", 1e-6);
   c.hidden_act = hidden_act_parse(get_or<std::string>(j, "hidden_act", "silu"));
   c.tie_word_embeddings = get_or<bool>(j, "tie_word_embeddings", false);
   c.attention_bias = c.model_type == ModelType::Qwen2 ? true : get_or<bool>(j, "attention_bias", false);
   c.qk_norm = c.model_type == ModelType::Qwen3;
-  if (c.model_type == ModelType::Mistral) c.sliding_window = get_or<int64_t>(j, "sliding_window", 0);
+  if (c.model_type == ModelType::Mistral) c.sliding_window = int_or(j, "sliding_window", 0);
   if (c.model_type == ModelType::Qwen2 && get_or<bool>(j, "use_sliding_window", false))
-    c.sliding_window = get_or<int64_t>(j, "sliding_window", 0);
+    c.sliding_window = int_or(j, "sliding_window", 0);
 
   // transformers 4.x writes rope_theta/rope_scaling; 5.x nests them in rope_parameters.
   c.rope_theta = get_or<double>(j, "rope_theta", 10000.0);
@@ -163,11 +214,10 @@ ModelConfig config_from_hf_json(const json& j) {
   }
   if (auto it = j.find("rope_scaling"); it != j.end()) c.rope_scaling = parse_rope_scaling(*it);
 
-  c.bos_token_id = get_or<int64_t>(j, "bos_token_id", -1);
-  if (auto it = j.find("eos_token_id"); it != j.end()) {
-    if (it->is_number_integer()) c.eos_token_ids = {it->get<int64_t>()};
-    else if (it->is_array()) c.eos_token_ids = it->get<std::vector<int64_t>>();
-  }
+  c.bos_token_id = int_or(j, "bos_token_id", -1);
+  if (auto it = j.find("eos_token_id"); it != j.end() && !it->is_null())
+    c.eos_token_ids =
+        it->is_array() ? int_array(*it, "eos_token_id") : std::vector<int64_t>{as_int(*it, "eos_token_id")};
   std::string dtype = get_or<std::string>(j, "torch_dtype", get_or<std::string>(j, "dtype", "float32"));
   try {
     c.dtype = dtype_from_name(dtype);
@@ -175,9 +225,11 @@ ModelConfig config_from_hf_json(const json& j) {
     c.dtype = DType::F32;  // the tensors' own types decide; this is only the declared default
   }
 
+  check_limits(c);  // before the per-layer widths are sized by num_hidden_layers
   // Written by optipfair when pruned layers differ in width (the tensors are zero-padded on disk).
-  if (auto it = j.find("optipfair_intermediate_sizes"); it != j.end() && it->is_array()) {
-    c.intermediate_sizes = it->get<std::vector<int64_t>>();
+  if (auto it = j.find("optipfair_intermediate_sizes"); it != j.end() && !it->is_null()) {
+    if (!it->is_array()) throw Error("config.json: key 'optipfair_intermediate_sizes' must be a list of integers");
+    c.intermediate_sizes = int_array(*it, "optipfair_intermediate_sizes");
   } else {
     c.intermediate_sizes.assign(static_cast<size_t>(std::max<int64_t>(c.num_hidden_layers, 0)),
                                 c.intermediate_size);

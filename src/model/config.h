@@ -67,10 +67,20 @@ struct ModelConfig {
   int64_t kv_dim() const { return num_key_value_heads * head_dim; }
 };
 
+// Upper bounds on a config's sizes: far above any released model, yet low enough that every
+// product of them (vocab x hidden, heads x head_dim, layers x widths, times element bytes) fits in
+// int64, and that a hostile file is refused before anything is allocated for its sizes.
+inline constexpr int64_t kMaxLayers = int64_t{1} << 16;
+inline constexpr int64_t kMaxHiddenSize = int64_t{1} << 20;
+inline constexpr int64_t kMaxHeads = int64_t{1} << 16;
+inline constexpr int64_t kMaxHeadDim = int64_t{1} << 16;
+inline constexpr int64_t kMaxVocabSize = (int64_t{1} << 31) - 1;  // token ids are int32
+inline constexpr int64_t kMaxIntermediateSize = int64_t{1} << 22;
+
 // model_type values this build runs, as config.json names them.
 const std::vector<std::string>& supported_model_types();
 
-// Throws Error when a size is not positive or the sizes disagree with each other.
+// Throws Error when a size is not positive or above its limit, or the sizes disagree with each other.
 void config_validate(const ModelConfig& config);
 
 // Parses a Hugging Face config.json (already read as JSON).

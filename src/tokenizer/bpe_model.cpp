@@ -8,14 +8,17 @@
 
 namespace optipfair {
 
-void BpeModel::set_vocab(VocabMap vocab) {
+void BpeModel::set_vocab(VocabMap vocab, size_t id_limit) {
   vocab_ = std::move(vocab);
-  int32_t max_id = -1;
+  size_t table_size = 0;
   for (const auto& [piece, id] : vocab_) {
     if (id < 0) throw Error("tokenizer vocabulary has a negative id for '" + piece + "'");
-    max_id = std::max(max_id, id);
+    if (static_cast<size_t>(id) >= id_limit)
+      throw Error("tokenizer vocabulary id " + std::to_string(id) + " of '" + piece + "' is not below " +
+                  std::to_string(id_limit) + ", the number of vocabulary entries and added tokens");
+    table_size = std::max(table_size, static_cast<size_t>(id) + 1);
   }
-  id_to_piece_.assign(static_cast<size_t>(max_id + 1), std::string());
+  id_to_piece_.assign(table_size, std::string());
   for (const auto& [piece, id] : vocab_) id_to_piece_[static_cast<size_t>(id)] = piece;
   merges_.reserve(vocab_.size() * 2);
   for (int b = 0; b < 256; ++b) {

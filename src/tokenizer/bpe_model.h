@@ -21,8 +21,10 @@ using VocabMap = std::unordered_map<std::string, int32_t, StringHash, std::equal
 
 class BpeModel {
  public:
-  // Vocabulary first; ids may have holes (they are then empty pieces).
-  void set_vocab(VocabMap vocab);
+  // Vocabulary first; ids may have holes (they are then empty pieces). Every id must be below
+  // id_limit (what the file can account for: its entries and added tokens), which bounds the id ->
+  // piece table by the file's own size; Error otherwise.
+  void set_vocab(VocabMap vocab, size_t id_limit);
   // Adds the next merge (rank = number added so far). Throws Error naming the missing token when
   // `left`, `right` or their concatenation is not in the vocabulary.
   void add_merge(std::string_view left, std::string_view right);

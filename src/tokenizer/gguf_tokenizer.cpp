@@ -24,7 +24,7 @@ std::unique_ptr<Tokenizer> load_gpt2(const GgufFile& f, const std::filesystem::p
   VocabMap vocab;
   vocab.reserve(tokens.size());
   for (size_t i = 0; i < tokens.size(); ++i) vocab.try_emplace(tokens[i], static_cast<int32_t>(i));
-  p->model.set_vocab(std::move(vocab));
+  p->model.set_vocab(std::move(vocab), tokens.size());
   const std::string pre = f.has("tokenizer.ggml.pre") ? f.get_string("tokenizer.ggml.pre") : "default";
   const GgufPreTokenizer* rules = find_gguf_pre_tokenizer(pre);
   if (!rules) {

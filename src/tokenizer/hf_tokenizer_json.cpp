@@ -198,7 +198,8 @@ void read_post_processor(const json& pp, const std::string& where, HfPipeline* p
   }
 }
 
-void read_model(const json& m, TokenizerJsonDocument& doc, const std::string& where, HfPipeline* p) {
+void read_model(const json& m, TokenizerJsonDocument& doc, size_t id_limit, const std::string& where,
+                HfPipeline* p) {
   const std::string type = str(m, "type", m.contains("merges") ? "BPE" : "");
   if (type != "BPE")
     throw Error(where + " has model type '" + type + "'; optipfair supports only BPE tokenizer.json models");
@@ -206,7 +207,7 @@ void read_model(const json& m, TokenizerJsonDocument& doc, const std::string& wh
     throw Error(where + " uses continuing_subword_prefix / end_of_word_suffix, which optipfair does not support");
   if (!doc.has_vocab) throw Error(where + " has no model.vocab object");
   BpeModel& model = p->model;
-  model.set_vocab(std::move(doc.vocab));
+  model.set_vocab(std::move(doc.vocab), id_limit);
   model.ignore_merges = flag(m, "ignore_merges", false);
   model.byte_fallback = flag(m, "byte_fallback", false);
   model.fuse_unk = flag(m, "fuse_unk", false);
@@ -232,11 +233,18 @@ std::unique_ptr<HfPipeline> parse_tokenizer_json(const std::string& text, const 
     throw Error(where + " has no \"model\" object; it is not a Hugging Face tokenizer.json");
   auto p = std::make_unique<HfPipeline>();
   try {
-    read_model(j["model"], doc, where, p.get());
+    // Ids index tables sized by the largest one: a file accounts for at most one id per entry.
+    const size_t added = j.contains("added_tokens") && j["added_tokens"].is_array() ? j["added_tokens"].size() : 0;
+    const size_t id_limit = doc.vocab.size() + added;
+    read_model(j["model"], doc, id_limit, where, p.get());
     for (const auto& t : j.value("added_tokens", json::array())) {
       AddedToken token;
-      token.id = t.at("id").get<int32_t>();
+      const json& id = t.at("id");
       token.content = t.at("content").get<std::string>();
+      if (!id.is_number_integer() || id.get<int64_t>() < 0 || id.get<int64_t>() >= static_cast<int64_t>(id_limit))
+        throw Error(where + ": the added token '" + token.content + "' has id " + id.dump() + ", not below " +
+                    std::to_string(id_limit) + ", the number of vocabulary entries and added tokens");
+      token.id = static_cast<int32_t>(id.get<int64_t>());
       token.special = flag(t, "special", false);
       token.lstrip = flag(t, "lstrip", false);
       token.rstrip = flag(t, "rstrip", false);

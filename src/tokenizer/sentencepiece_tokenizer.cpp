@@ -16,7 +16,14 @@ namespace {
 class SentencePieceTokenizer : public Tokenizer {
  public:
   explicit SentencePieceTokenizer(const std::filesystem::path& path) {
-    const auto status = sp_.Load(path.string());
+    sentencepiece::util::Status status;
+    // The library reports most faults in its status, but its trie builder (Darts) throws its own
+    // exception type for some pieces (one starting with a NUL byte, for one).
+    try {
+      status = sp_.Load(path.string());
+    } catch (const std::exception& e) {
+      throw Error("cannot load the SentencePiece model " + path.string() + ": " + e.what());
+    }
     if (!status.ok()) throw Error("cannot load the SentencePiece model " + path.string() + ": " + status.ToString());
     const int n = sp_.GetPieceSize();
     for (int id = 0; id < n; ++id) {

@@ -85,6 +85,17 @@ TEST_F(EvalBadInput, BbqFileWithOnlyMalformedLinesSaysSo) {
             "first: bbq/Age.jsonl line 1)");
 }
 
+// The same fault one step earlier: a data file that is there but cannot be read is not "not found".
+TEST_F(EvalBadInput, DataFileThatCannotBeReadIsNotReportedMissing) {
+  fs::create_directories(dir / "bbq/Age.jsonl");
+  EXPECT_EQ(error_of(options("bbq")),
+            "task bbq found the data file bbq/Age.jsonl at " + (dir / "bbq/Age.jsonl").string() +
+                " but cannot read it (it is a folder)");
+  fs::create_directories(dir / "boolq/val.jsonl");
+  EXPECT_EQ(error_of(options("boolq")), "task boolq found the data file boolq/val.jsonl at " +
+                                            (dir / "boolq/val.jsonl").string() + " but cannot read it (it is a folder)");
+}
+
 // The same fault checked for every other task: files present, nothing usable in them.
 TEST_F(EvalBadInput, EveryTaskSaysWhenItsFilesHoldNoUsableItem) {
   write("boolq/val.jsonl", "");

@@ -137,6 +137,13 @@ TEST_F(DamagedFolder, MissingConfig) {
   }
 }
 
+// Issue 13's class of fault in the shard index: a weight_map entry that is not a file name.
+TEST_F(DamagedFolder, ShardIndexEntryThatIsNotAFileName) {
+  fs::remove(dir_ / "model.safetensors");
+  write("model.safetensors.index.json", R"({"weight_map": {"model.embed_tokens.weight": 5}})");
+  expect_error("model.safetensors.index.json: weight_map gives 5 as the file of 'model.embed_tokens.weight'");
+}
+
 TEST(LoadModel, NonexistentPathIsAClearError) {
   try {
     load_model("/nonexistent/folder/model");
