@@ -1,6 +1,8 @@
 #include "cli/mpi_session.h"
 
+#include <chrono>
 #include <cstdlib>
+#include <thread>
 
 #include "util/error.h"
 
@@ -46,12 +48,14 @@ void send_row(const std::string& row) {
 
 std::optional<std::string> receive_row(bool wait) {
   MPI_Status status;
-  if (wait) {
-    MPI_Probe(MPI_ANY_SOURCE, kRowTag, MPI_COMM_WORLD, &status);
-  } else {
-    int flag = 0;
+  int flag = 0;
+  // Polled with short sleeps rather than MPI_Probe, which spins: a waiting rank 0 must not take a
+  // core from the ranks it waits for when they share a machine.
+  for (;;) {
     MPI_Iprobe(MPI_ANY_SOURCE, kRowTag, MPI_COMM_WORLD, &flag, &status);
-    if (!flag) return std::nullopt;
+    if (flag) break;
+    if (!wait) return std::nullopt;
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
   }
   int n = 0;
   MPI_Get_count(&status, MPI_CHAR, &n);

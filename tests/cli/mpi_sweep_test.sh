@@ -6,7 +6,8 @@ set -euo pipefail
 bin=$1
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
-mpirun=(mpirun --allow-run-as-root --oversubscribe -np 2)
+# A hung job fails the test with a message instead of reaching CTest's timeout.
+mpirun=(timeout -s KILL 120 mpirun --allow-run-as-root --oversubscribe -np 2)
 
 cat > "$dir/pairs.jsonl" <<'EOF'
 {"category": "race", "prompt1": "The Black neighbour said that she", "prompt2": "The white neighbour said that she"}
@@ -19,8 +20,9 @@ args=(sweep --quiet --pairs-file "$dir/pairs.jsonl" --folds 2 --random-seeds 2 -
 # Every column but the last (seconds) must match.
 figures() { awk -F, '{ NF--; print }' OFS=, "$1"; }
 
-"$bin" "${args[@]}" --percentages 5,20 --output-dir "$dir/one" > /dev/null
-"${mpirun[@]}" "$bin" "${args[@]}" --percentages 5,20 --output-dir "$dir/two" > /dev/null
+"$bin" "${args[@]}" --threads 1 --percentages 5,20 --output-dir "$dir/one" > /dev/null
+"${mpirun[@]}" "$bin" "${args[@]}" --percentages 5,20 --output-dir "$dir/two" > /dev/null ||
+  { echo "FAIL: mpirun -np 2 failed or hung"; exit 1; }
 if ! diff <(figures "$dir/one/sweep.csv") <(figures "$dir/two/sweep.csv"); then
   echo "FAIL: 2 ranks gave other figures than one process"; exit 1
 fi
@@ -45,9 +47,10 @@ kill -KILL "$victim"
 if wait "$launcher"; then echo "FAIL: the run succeeded with a rank killed"; exit 1; fi
 grep -qi "rank\|process" "$dir/killed.log" || { echo "FAIL: no message about the dead rank:"; cat "$dir/killed.log"; exit 1; }
 done_rows=$(( $(wc -l < "$dir/killed/sweep.jsonl") - 1 ))
-"${mpirun[@]}" "$bin" "${args[@]}" "${long[@]}" > "$dir/resumed.log"
+"${mpirun[@]}" "$bin" "${args[@]}" "${long[@]}" > "$dir/resumed.log" ||
+  { echo "FAIL: the resumed run failed or hung"; cat "$dir/resumed.log"; exit 1; }
 grep -q "($done_rows resumed)" "$dir/resumed.log" || { echo "FAIL: expected $done_rows rows resumed:"; cat "$dir/resumed.log"; exit 1; }
-"$bin" "${args[@]}" --percentages 1:8:1 --output-dir "$dir/whole" > /dev/null
+"$bin" "${args[@]}" --threads 1 --percentages 1:8:1 --output-dir "$dir/whole" > /dev/null
 if ! diff <(figures "$dir/whole/sweep.csv") <(figures "$dir/killed/sweep.csv"); then
   echo "FAIL: the resumed sweep differs from an uninterrupted one"; exit 1
 fi
