@@ -1,5 +1,7 @@
 #include "test_support.h"
+
 #include "util/build_paths.h"
+#include "util/error.h"
 
 #include <array>
 #include <atomic>
@@ -32,6 +34,15 @@ ScratchDir::~ScratchDir() {
   std::filesystem::permissions(path_, std::filesystem::perms::owner_all,
                                std::filesystem::perm_options::add, ec);
   std::filesystem::remove_all(path_, ec);
+}
+
+std::string error_of(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "(no error)";
 }
 
 int run_command(const std::string& command, std::string* output) {

@@ -1,6 +1,7 @@
 // Helpers every test binary shares: where the shared assets are, scratch folders.
 #pragma once
 #include <filesystem>
+#include <functional>
 #include <string>
 
 namespace optipfair::test {
@@ -24,6 +25,10 @@ class ScratchDir {
  private:
   std::filesystem::path path_;
 };
+
+// The optipfair::Error message `f` throws; "(no error)" when it returns. Any other exception escapes
+// and fails the test: bad input must end in an Error, nothing else.
+std::string error_of(const std::function<void()>& f);
 
 // Runs a shell command, returns its exit status; stdout+stderr captured in *output.
 int run_command(const std::string& command, std::string* output);

@@ -74,6 +74,17 @@ SweepOptions small_sweep(const test::ScratchDir& dir) {
   return o;
 }
 
+// Bias scores spread over [0, 100] with no order to them, so plans differ by method.
+NeuronBiasScores scattered_scores(const Model& m) {
+  NeuronBiasScores scores;
+  for (const LayerWeights& l : m.layers) {
+    std::vector<float> s(static_cast<size_t>(l.intermediate_size()));
+    for (size_t i = 0; i < s.size(); ++i) s[i] = static_cast<float>((i * 7919) % 101);
+    scores.per_layer.push_back(s);
+  }
+  return scores;
+}
+
 // A row as JSON without its timing, for comparing runs.
 nlohmann::ordered_json row_figures(const SweepRow& r) {
   nlohmann::ordered_json j = sweep_row_json(r);
@@ -163,13 +174,7 @@ TEST(SweepGrid, ParsesPercentageListsAndRanges) {
 // The random baseline removes as many neurons from each layer as the method it shadows.
 TEST(SweepPlans, RandomAndImportanceCutTheSameCountPerLayer) {
   const Model& m = demo().model;
-  NeuronBiasScores scores;
-  for (const LayerWeights& l : m.layers) {
-    std::vector<float> s(static_cast<size_t>(l.intermediate_size()));
-    for (size_t i = 0; i < s.size(); ++i) s[i] = static_cast<float>((i * 7919) % 101);
-    scores.per_layer.push_back(s);
-  }
-  const FairnessPruner pruner(m, scores);
+  const FairnessPruner pruner(m, scattered_scores(m));
   const LayerSet set = layer_set_from_spec("2-4", static_cast<int>(m.layers.size()));
   const SweepConfig hybrid{SweepMethod::Hybrid, 0.5, 12.5, set, PruneMode::Remove, 0};
   const PruningPlan h = sweep_config_plan(m, hybrid, pruner);
@@ -196,13 +201,7 @@ TEST(SweepPlans, RandomAndImportanceCutTheSameCountPerLayer) {
 // overall mean_difference is lower in zero mode; docs/sweep.md says so.)
 TEST(Sweep, ZeroModeEqualsRemoveModeInOutputs) {
   const Model& m = demo().model;
-  NeuronBiasScores scores;
-  for (const LayerWeights& l : m.layers) {
-    std::vector<float> s(static_cast<size_t>(l.intermediate_size()));
-    for (size_t i = 0; i < s.size(); ++i) s[i] = static_cast<float>((i * 7919) % 101);
-    scores.per_layer.push_back(s);
-  }
-  const FairnessPruner pruner(m, scores);
+  const FairnessPruner pruner(m, scattered_scores(m));
   const SweepConfig c{SweepMethod::Hybrid, 0.5, 20, LayerSet{"all", {}}, PruneMode::Remove, 0};
   const PruningPlan plan = sweep_config_plan(m, c, pruner);
   const Model removed = apply_pruning_plan(m, plan, PruneMode::Remove);

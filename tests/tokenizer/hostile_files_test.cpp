@@ -12,14 +12,7 @@
 namespace optipfair {
 namespace {
 
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
+using test::error_of;
 
 // ---- SentencePiece .model: a protobuf ModelProto, assembled by hand ----
 

@@ -33,14 +33,7 @@ std::unique_ptr<Tokenizer> load_text(const test::ScratchDir& dir, const std::str
   return load_tokenizer(dir.path());
 }
 
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
+using test::error_of;
 
 TEST(TokenizerInput, TinyJsonWorks) {
   test::ScratchDir dir;
