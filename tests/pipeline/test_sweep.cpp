@@ -2,6 +2,7 @@
 // remove, resuming a killed sweep, workers against a single one, the summary and its refusals.
 #include <cmath>
 #include <fstream>
+#include <iterator>
 #include <set>
 
 #include <gtest/gtest.h>
@@ -14,6 +15,7 @@
 #include "pipeline/sweep_journal.h"
 #include "pipeline/sweep_report.h"
 #include "pipeline/sweep_summary.h"
+#include "browser_check.h"
 #include "test_support.h"
 #include "util/build_paths.h"
 #include "util/error.h"
@@ -317,15 +319,15 @@ SweepRow hand_row(SweepMethod method, double pct, int seed, int fold, double hel
   return r;
 }
 
-TEST(SweepSummary, ParetoFrontTargetAndRandomComparison) {
+// hybrid 5 %: 10 % less bias, capability 100/105*100 = 95.2; hybrid 10 %: 20 %, 10/12 = 83.3.
+// random: no reduction on average (+-2 % by seed), capability as the hybrid of its size.
+SweepResult hand_result() {
   SweepResult r;
   r.folds = 2;
   for (double pct : {5.0, 10.0}) {
     r.configs.push_back({SweepMethod::Hybrid, 0.5, pct, LayerSet{"all", {}}, PruneMode::Remove, 0});
     for (int s = 1; s <= 2; ++s) r.configs.push_back({SweepMethod::Random, 0, pct, LayerSet{"all", {}}, PruneMode::Remove, s});
   }
-  // hybrid 5 %: 10 % less bias, capability 100/105*100 = 95.2; hybrid 10 %: 20 %, 10/12 = 83.3.
-  // random: no reduction at all, capability as the hybrid of its size.
   for (int f = 0; f < 2; ++f) {
     r.rows.push_back(hand_row(SweepMethod::Hybrid, 5, 0, f, 0.9, 10.5));
     r.rows.push_back(hand_row(SweepMethod::Hybrid, 10, 0, f, 0.8, 12));
@@ -334,6 +336,11 @@ TEST(SweepSummary, ParetoFrontTargetAndRandomComparison) {
       r.rows.push_back(hand_row(SweepMethod::Random, 10, s, f, 1.0, 12));
     }
   }
+  return r;
+}
+
+TEST(SweepSummary, ParetoFrontTargetAndRandomComparison) {
+  const SweepResult r = hand_result();
   const SweepSummary s = sweep_summarize(r, sweep_target_parse("capability>=95"));
   ASSERT_EQ(s.points.size(), 4u);  // random seeds pooled
   EXPECT_EQ(s.points[1].rows, 4);
@@ -353,6 +360,32 @@ TEST(SweepSummary, ParetoFrontTargetAndRandomComparison) {
   EXPECT_EQ(none.answer, "No configuration meets capability>=99.");
   const std::string csv = sweep_csv(r);
   EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 1 + 12);
+}
+
+// The report as a reader opens it: in Chromium, offline, no console errors, the trade-off plot
+// first and every figure decoded.
+TEST(SweepReport, OpensOnTheTradeOffPlotInChromium) {
+  if (!std::filesystem::exists(test::chromium_path()))
+    GTEST_SKIP() << "Chromium not found at " << test::chromium_path() << " (scripts/install-deps.sh installs it)";
+  const test::ScratchDir dir;
+  const SweepResult r = hand_result();
+  SweepReportInfo info;
+  info.model_name = "hand-made <rows>";
+  info.settings = "two folds";
+  const auto report = write_sweep_report(r, sweep_summarize(r, sweep_target_parse("capability>=95")), dir / "out", info);
+  for (const char* f : {"sweep.csv", "sweep_summary.json", "tradeoff.png", "categories.png"})
+    EXPECT_TRUE(std::filesystem::exists(dir / "out" / f)) << f;
+  std::ifstream in(report);
+  const std::string html((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const test::BrowserResult b = test::browser_load(test::with_image_probe(html, dir / "probed.html"), dir, "sweep");
+  ASSERT_EQ(b.status, 0) << b.log;
+  EXPECT_EQ(test::console_lines(b.log), "");
+  EXPECT_NE(b.dom.find("data-figures=\"2/2\""), std::string::npos) << "not every figure decoded";
+  const size_t heading = b.dom.find(">Trade-off</h2>"), first_img = b.dom.find("<img");
+  ASSERT_NE(heading, std::string::npos);
+  EXPECT_LT(heading, first_img) << "the first figure is the trade-off plot";
+  EXPECT_LT(b.dom.find("Best held-out bias reduction meeting capability&gt;=95"), first_img);
+  EXPECT_NE(b.dom.find("hand-made &lt;rows&gt;"), std::string::npos);
 }
 
 }  // namespace
