@@ -185,17 +185,18 @@ void run_sweep_command_on(const SweepCliOptions& o, const MpiSession* mpi) {
   std::printf("%zu configurations x %d fold(s): %zu rows (%zu resumed) in %.1f s\n", r.configs.size(), r.folds,
               r.rows.size(), r.resumed, r.seconds);
   std::printf("%-46s %18s %18s %14s\n", "configuration", "held-out red. %", "used red. %", "capability %");
-  for (const SweepPoint& p : summary.points)
-    std::printf("%-46s %+9.2f ± %6.2f %+9.2f ± %6.2f %14.2f%s\n", p.group.c_str(), p.held_out_reduction.mean,
-                p.held_out_reduction.sd, p.used_reduction.mean, p.used_reduction.sd, p.capability.mean,
-                p.pareto ? "  *" : "");
+  for (const SweepPoint& p : summary.points) {
+    char capability[32] = "n/a";
+    if (std::isfinite(p.capability.mean)) std::snprintf(capability, sizeof capability, "%.2f", p.capability.mean);
+    std::printf("%-46s %+9.2f ± %6.2f %+9.2f ± %6.2f %14s%s\n", p.group.c_str(), p.held_out_reduction.mean,
+                p.held_out_reduction.sd, p.used_reduction.mean, p.used_reduction.sd, capability, p.pareto ? "  *" : "");
+  }
   std::printf("(* Pareto-optimal; capability: %s)\n\n%s\n", summary.capability_measure.c_str(), summary.answer.c_str());
   if (!o.save_best.empty())
     std::printf("saved %s (re-planned on all pairs) to %s\n", summary.points[*summary.best_fairness].group.c_str(),
                 o.save_best.c_str());
   std::printf("report: %s\n", report.string().c_str());
 }
-
 
 void run_sweep_command(const SweepCliOptions& o) {
   std::unique_ptr<MpiSession> mpi;
