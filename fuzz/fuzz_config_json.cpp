@@ -9,7 +9,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   try {
     const auto path = fuzz::write_input(data, size, "config.json");
     (void)load_hf_model(path.parent_path());
-  } catch (const Error&) {
+  } catch (const Error& e) {
+    fuzz::note(e);
   }
   const auto j = nlohmann::json::parse(data, data + size, nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded()) return 0;

@@ -34,16 +34,19 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         }
       }
     }
-  } catch (const Error&) {
+  } catch (const Error& e) {
+    fuzz::note(e);
     return 0;  // the model and vocabulary loaders open the same file: no need to go on
   }
   try {
     fuzz::touch_model(load_gguf_model(path));
-  } catch (const Error&) {
+  } catch (const Error& e) {
+    fuzz::note(e);
   }
   try {
     fuzz::exercise_tokenizer(*load_tokenizer_gguf(path), std::string_view(reinterpret_cast<const char*>(data), size));
-  } catch (const Error&) {
+  } catch (const Error& e) {
+    fuzz::note(e);
   }
   return 0;
 }

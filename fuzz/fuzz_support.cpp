@@ -26,6 +26,11 @@ std::filesystem::path write_input(const uint8_t* data, size_t size, const std::s
   return path;
 }
 
+void note(const Error& e) {
+  static const bool verbose = std::getenv("OPTIPFAIR_FUZZ_VERBOSE") != nullptr;
+  if (verbose) std::fprintf(stderr, "Error: %s\n", e.what());
+}
+
 void fail(const char* what) {
   std::fprintf(stderr, "optipfair fuzz check failed: %s\n", what);
   std::abort();

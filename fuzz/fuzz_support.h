@@ -28,6 +28,10 @@ void touch_model(const Model& model);
 // Encodes, decodes and asks for the text of edge ids; aborts on an id outside the vocabulary.
 void exercise_tokenizer(const Tokenizer& tok, std::string_view sample);
 
+// Prints the Error when OPTIPFAIR_FUZZ_VERBOSE is set: to see why a seed or a reproduced input was
+// refused (a seed that no longer loads stops the fuzzer from reaching past the loader).
+void note(const Error& e);
+
 // Aborts with a message: a check of ours failed (not an Error: that would be "handled").
 [[noreturn]] void fail(const char* what);
 
@@ -38,6 +42,7 @@ void exercise_tokenizer(const Tokenizer& tok, std::string_view sample);
 #define OPTIPFAIR_FUZZ_BODY(...)            \
   try {                                     \
     __VA_ARGS__                             \
-  } catch (const ::optipfair::Error&) {     \
+  } catch (const ::optipfair::Error& e) {   \
+    ::optipfair::fuzz::note(e);             \
   }                                         \
   return 0;

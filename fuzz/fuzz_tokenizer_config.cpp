@@ -17,7 +17,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     volatile size_t sink = c.bos_token.size() + c.eos_token.size() + c.pad_token.size() + c.unk_token.size() +
                            c.chat_template.size() + c.generation_eos_ids.size();
     (void)sink;
-  } catch (const Error&) {
+  } catch (const Error& e) {
+    fuzz::note(e);
   }
   if (name != "generation_config.json") return 0;
   // As text_generation.cpp does: a parse failure is its Error, the update must throw nothing else.
