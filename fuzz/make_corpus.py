@@ -136,8 +136,8 @@ def llama2c(shared_classifier=True, seq_len=8):
 
 
 def llama2c_tokenizer():
-    out = struct.pack("<i", 4)
-    for k, t in enumerate(["<unk>", "\n<s>\n", "\n</s>\n"] + ["<0x%02X>" % b for b in range(4)] + [" a", "b", "ab", " ab"]):
+    out = struct.pack("<i", 8)
+    for k, t in enumerate(["<unk>", "\n<s>\n", "\n</s>\n"] + ["<0x%02X>" % b for b in range(256)] + [" a", "b", "ab", " ab"]):
         t = t.encode()
         out += struct.pack("<fi", -float(k), len(t)) + t
     return out
@@ -182,7 +182,7 @@ def main():
     r = dict(CONFIG, rope_scaling={"rope_type": "llama3", "factor": 8.0, "low_freq_factor": 1.0,
                                    "high_freq_factor": 4.0, "original_max_position_embeddings": 8})
     put("fuzz_config_json", "llama3_rope.json", json.dumps(r))
-    put("fuzz_config_json", "pruned.json", json.dumps(dict(CONFIG, num_hidden_layers=2, intermediate_size=[8, 4])))
+    put("fuzz_config_json", "two_layers_gqa.json", json.dumps(dict(CONFIG, num_hidden_layers=2, num_key_value_heads=2)))
     for rel in ["models/stories260K-hf/config.json", "models/demo-llama-7m/config.json"]:
         if (b := shared(rel)) is not None:
             put("fuzz_config_json", rel.replace("/", "_"), b)
@@ -217,7 +217,7 @@ def main():
           "pad_token": None, "unk_token": "<unk>", "chat_template": "{% for m in messages %}{{ m['content'] }}{% endfor %}"}
     put("fuzz_tokenizer_config", "tokenizer_config.json", b"\0" + json.dumps(tc).encode())
     put("fuzz_tokenizer_config", "generation_config.json", b"\1" + json.dumps(
-        {"bos_token_id": 1, "eos_token_id": [2, 3], "do_sample": True, "temperature": 0.7, "top_p": 0.9, "top_k": 40,
+        {"bos_token_id": 1, "eos_token_id": [2, 3], "do_sample": False, "temperature": 0.7, "top_p": 0.9, "top_k": 40,
          "max_new_tokens": 16, "num_beams": 2, "early_stopping": "never", "repetition_penalty": 1.1,
          "no_repeat_ngram_size": 2, "length_penalty": 1.0, "pad_token_id": 0}).encode())
     put("fuzz_tokenizer_config", "chat_template.jinja", b"\2{{ bos_token }}{% for m in messages %}{{ m.content }}{% endfor %}")
@@ -228,7 +228,7 @@ def main():
 
     with open(os.path.join(ROOT, "data", "prompt_pairs", "default.jsonl"), "rb") as f:
         put("fuzz_prompt_pairs", "default.jsonl", b"\0" + f.read())
-    put("fuzz_prompt_pairs", "arrays.jsonl", b"\0" + b'["a doctor, he", "a doctor, she"]\n{"prompt_1": "x", "prompt_2": "y"}\n')
+    put("fuzz_prompt_pairs", "arrays.jsonl", b"\0" + b'{"prompt_1": "a doctor, he", "prompt_2": "a doctor, she"}\n\n{"prompt1": "x", "prompt2": "y", "category": "c"}\n')
     put("fuzz_prompt_pairs", "pairs.csv", b"\1prompt1,prompt2,category\n\"The man, he\",\"The woman, she\",gender\nA,B,\n")
 
     put("fuzz_eval_data", "items.jsonl", b"\0" + b'{"question": "q?", "choices": ["a", "b"], "label": 1}\n\nnot json\n'
