@@ -8,12 +8,17 @@ cd "$(dirname "$0")/.."
 seconds="${1:-60}"
 jobs="${JOBS:-2}"
 
-if ! command -v clang++ >/dev/null || ! echo 'int main(){}' | clang++ -x c++ -fsanitize=fuzzer - -o /dev/null 2>/dev/null; then
+# clang alone is not enough: libFuzzer and the sanitizer runtimes come in libclang-rt-14-dev.
+probe='extern "C" int LLVMFuzzerTestOneInput(const unsigned char*, unsigned long) { return 0; }'
+probe_out="$(mktemp)"
+if ! command -v clang++ >/dev/null ||
+   ! echo "$probe" | clang++ -x c++ -fsanitize=fuzzer,address,undefined - -o "$probe_out" 2>/dev/null; then
   echo "fuzz.sh: installing clang and its libFuzzer runtime" >&2
   sudo_cmd=""; [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
   $sudo_cmd apt-get update -qq
   $sudo_cmd apt-get install -y clang libclang-rt-14-dev
 fi
+rm -f "$probe_out"
 
 CC=clang CXX=clang++ cmake -S . -B build-fuzz -DOPTIPFAIR_FUZZ=ON -DOPTIPFAIR_BUILD_TESTS=OFF \
   -DOPTIPFAIR_PYTHON=OFF -DOPTIPFAIR_MPI=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
