@@ -1,5 +1,5 @@
 // config.json of a Hugging Face folder, read as load_hf_model reads it.
-#include "fuzz_support.h"
+#include "support.h"
 #include "io/model_formats.h"
 #include "model/config.h"
 

@@ -7,7 +7,7 @@
 
 #include "eval/eval_task_common.h"
 #include "eval/eval_text.h"
-#include "fuzz_support.h"
+#include "support.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace optipfair;

@@ -1,5 +1,5 @@
 // GGUF: the file (metadata and tensor descriptors), the model built from it and its vocabulary.
-#include "fuzz_support.h"
+#include "support.h"
 #include "io/gguf_file.h"
 #include "io/model_formats.h"
 

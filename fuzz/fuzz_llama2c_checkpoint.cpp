@@ -1,5 +1,5 @@
 // llama2.c checkpoint (.bin): the header's seven int32 fields, then float32 weights.
-#include "fuzz_support.h"
+#include "support.h"
 #include "io/model_formats.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {

@@ -1,5 +1,5 @@
 // llama2.c tokenizer.bin: max_token_length, then (score, length, bytes) per token.
-#include "fuzz_support.h"
+#include "support.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace optipfair;

@@ -1,6 +1,6 @@
 // Prompt-pair files: JSONL or CSV (the first byte picks the extension, which picks the reader).
 #include "bias/prompt_pairs.h"
-#include "fuzz_support.h"
+#include "support.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace optipfair;

@@ -1,5 +1,5 @@
 // safetensors: the JSON header and the tensors it points at (SafetensorsFile::open validates both).
-#include "fuzz_support.h"
+#include "support.h"
 #include "io/safetensors.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {

@@ -1,5 +1,5 @@
 // SentencePiece tokenizer.model (a protobuf ModelProto, parsed by libsentencepiece).
-#include "fuzz_support.h"
+#include "support.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace optipfair;

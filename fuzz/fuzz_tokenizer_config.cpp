@@ -2,7 +2,7 @@
 // generation_config.json also as generation reads it. The first byte picks the file.
 #include <fstream>
 
-#include "fuzz_support.h"
+#include "support.h"
 #include "generate/generation_config.h"
 #include "tokenizer/tokenizer_config.h"
 

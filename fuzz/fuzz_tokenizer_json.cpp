@@ -1,5 +1,5 @@
 // Hugging Face tokenizer.json (alone in its folder, so no tokenizer_config.json is read).
-#include "fuzz_support.h"
+#include "support.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace optipfair;
