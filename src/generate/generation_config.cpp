@@ -3,6 +3,9 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
+#include <cstdint>
+#include <string>
+#include <type_traits>
 
 #include "util/error.h"
 
@@ -62,13 +65,38 @@ std::string early_stopping_to_string(EarlyStopping value) {
 
 namespace {
 
+// A token id as int32: nlohmann's get<int32_t> would silently wrap a larger one.
+int32_t token_id(const nlohmann::json& v, const char* key) {
+  if (v.is_number_unsigned() ? v.get<uint64_t>() > INT32_MAX
+                             : v.get<int64_t>() < INT32_MIN || v.get<int64_t>() > INT32_MAX)
+    throw Error(std::string("generation_config.json: ") + key + " " + v.dump() + " is not a token id");
+  return static_cast<int32_t>(v.get<int64_t>());
+}
+
 std::vector<int32_t> ids_from_json(const nlohmann::json& v) {
   std::vector<int32_t> ids;
-  if (v.is_number_integer()) ids.push_back(v.get<int32_t>());
+  if (v.is_number_integer()) ids.push_back(token_id(v, "eos_token_id"));
   else if (v.is_array())
     for (const auto& e : v)
-      if (e.is_number_integer()) ids.push_back(e.get<int32_t>());
+      if (e.is_number_integer()) ids.push_back(token_id(e, "eos_token_id"));
   return ids;
+}
+
+// An integer field from any JSON number: a float outside int64 (1e300) or an unsigned above
+// INT64_MAX would be undefined or wrapped by get<int64_t>, so they are an Error naming the key.
+int64_t integer_field(const nlohmann::json& v, const char* key) {
+  const auto refuse = [&] {
+    throw Error(std::string("generation_config.json: ") + key + " = " + v.dump() + " is not an integer in range");
+  };
+  if (v.is_number_unsigned()) {
+    if (v.get<uint64_t>() > static_cast<uint64_t>(INT64_MAX)) refuse();
+    return static_cast<int64_t>(v.get<uint64_t>());
+  }
+  if (v.is_number_integer()) return v.get<int64_t>();
+  const double d = v.get<double>();
+  // 2^63 is exactly representable; anything at or above it (or NaN) does not fit.
+  if (!(d >= -9223372036854775808.0 && d < 9223372036854775808.0) || d != std::trunc(d)) refuse();
+  return static_cast<int64_t>(d);
 }
 
 }  // namespace
@@ -77,7 +105,9 @@ void generation_config_update_from_json(GenerationConfig& c, const nlohmann::jso
   if (!j.is_object()) throw Error("generation_config.json is not a JSON object");
   auto num = [&](const char* key, auto& field) {
     auto it = j.find(key);
-    if (it != j.end() && it->is_number()) field = it->get<std::decay_t<decltype(field)>>();
+    if (it == j.end() || !it->is_number()) return;
+    if constexpr (std::is_integral_v<std::decay_t<decltype(field)>>) field = integer_field(*it, key);
+    else field = it->get<std::decay_t<decltype(field)>>();
   };
   num("max_length", c.max_length);
   num("max_new_tokens", c.max_new_tokens);
@@ -95,7 +125,7 @@ void generation_config_update_from_json(GenerationConfig& c, const nlohmann::jso
     else if (it->is_string()) c.early_stopping = early_stopping_from_string(it->get<std::string>());
   }
   if (auto it = j.find("eos_token_id"); it != j.end() && !it->is_null()) c.eos_token_ids = ids_from_json(*it);
-  if (auto it = j.find("pad_token_id"); it != j.end() && it->is_number_integer()) c.pad_token_id = it->get<int32_t>();
+  if (auto it = j.find("pad_token_id"); it != j.end() && it->is_number_integer()) c.pad_token_id = token_id(*it, "pad_token_id");
 }
 
 nlohmann::json generation_config_to_json(const GenerationConfig& c) {
