@@ -200,11 +200,11 @@ std::vector<Work> pending_work(const SweepJournal& journal, const std::map<std::
       ++result.resumed;
     }
   }
-  std::vector<Work> todo;
+  std::vector<Work> pending;
   for (size_t c = 0; c < result.configs.size(); ++c)
     for (int f = 0; f < result.folds; ++f)
-      if (!done.count({result.configs[c].key(), f})) todo.emplace_back(c, f);
-  return todo;
+      if (!done.count({result.configs[c].key(), f})) pending.emplace_back(c, f);
+  return pending;
 }
 
 std::string work_text(const std::vector<Work>& work) {
@@ -282,13 +282,13 @@ SweepResult run_sweep(const Model& model, const Tokenizer& tokenizer, const Swee
 
   // Only rank 0 touches the journal; the others learn from it what is left.
   SweepJournal journal(root ? o.journal : std::filesystem::path(), sweep_fingerprint(o), num_layers);
-  std::vector<Work> todo = root ? pending_work(journal, index_of, result) : std::vector<Work>{};
-  if (net) todo = work_from_text(net->broadcast(root ? work_text(todo) : std::string()));
+  std::vector<Work> pending = root ? pending_work(journal, index_of, result) : std::vector<Work>{};
+  if (net) pending = work_from_text(net->broadcast(root ? work_text(pending) : std::string()));
   std::vector<Work> mine;
-  for (size_t i = 0; i < todo.size(); ++i)
-    if (!net || static_cast<int>(i % static_cast<size_t>(net->size)) == net->rank) mine.push_back(todo[i]);
+  for (size_t i = 0; i < pending.size(); ++i)
+    if (!net || static_cast<int>(i % static_cast<size_t>(net->size)) == net->rank) mine.push_back(pending[i]);
 
-  Progress progress("sweep", static_cast<int64_t>(todo.size()), o.progress && root);
+  Progress progress("sweep", static_cast<int64_t>(pending.size()), o.progress && root);
   std::mutex mutex;  // guards the journal, result.rows, the progress bar and the transport
   size_t accepted = 0;
   auto accept = [&](SweepRow row) {  // with the mutex held
@@ -298,7 +298,7 @@ SweepResult run_sweep(const Model& model, const Tokenizer& tokenizer, const Swee
     if (root && o.on_row) o.on_row(result.rows.size());
   };
   auto drain = [&](bool wait) {  // rank 0: rows the other ranks sent
-    while (net && root && accepted < todo.size() - mine.size()) {
+    while (net && root && accepted < pending.size() - mine.size()) {
       const std::optional<std::string> text = net->receive(wait);
       if (!text) return;
       const nlohmann::json j = nlohmann::json::parse(*text, nullptr, false);
