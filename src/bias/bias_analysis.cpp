@@ -137,7 +137,7 @@ BiasAnalysis analyze_bias(const Model& model, const Tokenizer& tokenizer, const 
     neuron[static_cast<size_t>(l)].assign(static_cast<size_t>(model.layers[static_cast<size_t>(l)].intermediate_size()), 0.0);
 
   const uint64_t calls_before = forward_call_count();
-  Progress progress("bias", static_cast<int64_t>(pairs.size()), options.progress);
+  Progress progress("bias", static_cast<int64_t>(pairs.size()), options.progress, options.observer);
   for (size_t begin = 0; begin < pairs.size();) {
     // A chunk of pairs whose prompts together stay within max_batch_tokens rows (at least one pair).
     size_t end = begin;

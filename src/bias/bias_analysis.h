@@ -14,6 +14,7 @@
 #include "model/capture.h"
 #include "model/model.h"
 #include "tokenizer/tokenizer.h"
+#include "util/work_observer.h"
 
 namespace optipfair {
 
@@ -33,6 +34,7 @@ struct BiasOptions {
   Precision precision = Precision::Exact;
   int64_t max_batch_tokens = 2048;  // rows per forward() call
   bool progress = true;
+  WorkObserver* observer = nullptr;  // hears each chunk of pairs ("bias") and may cancel between chunks
 };
 
 // The differences of one captured key (e.g. "gate_proj_layer_3") for one pair.

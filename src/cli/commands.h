@@ -36,6 +36,7 @@ void add_fair_prune_command(CLI::App& app);
 void add_eval_command(CLI::App& app);
 void add_bench_command(CLI::App& app);
 void add_sweep_command(CLI::App& app);
+void add_serve_command(CLI::App& app);
 void add_completion_command(CLI::App& app);
 
 }  // namespace optipfair::cli

@@ -19,6 +19,7 @@ int main(int argc, char** argv) {
   optipfair::cli::add_fair_prune_command(app);
   optipfair::cli::add_eval_command(app);
   optipfair::cli::add_sweep_command(app);
+  optipfair::cli::add_serve_command(app);
   optipfair::cli::add_bench_command(app);
   optipfair::cli::add_completion_command(app);
   try {

@@ -29,6 +29,7 @@ class StageClock {
 BiasOptions measure_options(const FairPruneOptions& o, bool keep_plots) {
   BiasOptions b = bias_metrics_options(o.precision);
   b.progress = o.progress;
+  b.observer = o.observer;
   if (keep_plots) {
     b.keep_plot_data = true;
     b.plot_layers = "all";
@@ -44,7 +45,8 @@ std::vector<std::string> prompts_of(const std::vector<PromptPair>& pairs) {
 }
 
 std::vector<std::string> continuations_of(const Model& model, const Tokenizer& tokenizer,
-                                          const std::vector<PromptPair>& pairs) {
+                                          const std::vector<PromptPair>& pairs, WorkObserver* observer) {
+  work_step(observer, "generate", 0, 1);
   const GenerationConfig g = notebook_beam_config(model, tokenizer);
   std::vector<std::string> out;
   for (const TextResult& t : generate_text(model, tokenizer, prompts_of(pairs), g)) out.push_back(t.continuations.at(0));
@@ -80,6 +82,7 @@ FairPruneOriginal fair_prune_measure_original(const Model& model, const Tokenize
     clock.lap("held_out_before");
   }
   if (!o.perplexity_text.empty()) {
+    work_step(o.observer, "perplexity", 0, 1);
     r.perplexity = text_file_perplexity(model, tokenizer, o.perplexity_text.string());
     clock.lap("perplexity_before");
   }
@@ -88,7 +91,7 @@ FairPruneOriginal fair_prune_measure_original(const Model& model, const Tokenize
     clock.lap("eval_before");
   }
   if (o.generate) {
-    r.continuations = continuations_of(model, tokenizer, o.pairs);
+    r.continuations = continuations_of(model, tokenizer, o.pairs, o.observer);
     clock.lap("generate_before");
   }
   return r;
@@ -103,6 +106,7 @@ FairPruneResult fair_prune_measure_plan(const Model& model, const Tokenizer& tok
   r.mode = o.mode;
   r.parameters_before = original->parameters;
   r.parameters_after = r.parameters_before - plan_parameters_removed(model, kept);
+  work_step(o.observer, "prune", 0, 1);
   r.model = apply_pruning_plan(model, kept, o.mode);
   r.kept = std::move(kept);
   clock.lap("prune");
@@ -126,7 +130,7 @@ FairPruneResult fair_prune_measure_plan(const Model& model, const Tokenizer& tok
     clock.lap("eval_after");
   }
   if (!original->continuations.empty()) {
-    const std::vector<std::string> after = continuations_of(r.model, tokenizer, o.pairs);
+    const std::vector<std::string> after = continuations_of(r.model, tokenizer, o.pairs, o.observer);
     const std::vector<std::string> prompts = prompts_of(o.pairs);
     for (size_t i = 0; i < prompts.size(); ++i)
       r.continuations.push_back({prompts[i], original->continuations.at(i), after.at(i)});

@@ -30,6 +30,7 @@
 #include "prune/apply.h"
 #include "prune/plan.h"
 #include "tokenizer/tokenizer.h"
+#include "util/work_observer.h"
 
 namespace optipfair {
 
@@ -46,6 +47,7 @@ struct FairPruneOptions {
   // PCA of the layer that changed most); costs memory only.
   bool keep_plot_data = false;
   bool progress = false;                      // progress bars on stderr
+  WorkObserver* observer = nullptr;           // hears every stage and may cancel between steps
   std::string model_name;                     // how outputs name the original (default: its source path)
 };
 

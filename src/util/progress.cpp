@@ -12,13 +12,15 @@ std::atomic<bool> g_quiet{false};
 
 void Progress::set_quiet(bool quiet) { g_quiet = quiet; }
 
-Progress::Progress(std::string label, int64_t total, bool enabled)
+Progress::Progress(std::string label, int64_t total, bool enabled, WorkObserver* observer)
     : label_(std::move(label)),
       total_(total),
       active_(enabled && !g_quiet && ::isatty(STDERR_FILENO)),
       start_(std::chrono::steady_clock::now()),
-      last_draw_(start_) {
+      last_draw_(start_),
+      observer_(observer) {
   draw(true);
+  work_step(observer_, label_, 0, total_);
 }
 
 Progress::~Progress() { finish(); }
@@ -28,6 +30,7 @@ void Progress::advance(int64_t n) { set(done_ + n); }
 void Progress::set(int64_t done) {
   done_ = done;
   draw(false);
+  work_step(observer_, label_, done_, total_);
 }
 
 void Progress::finish() {

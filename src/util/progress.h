@@ -1,15 +1,18 @@
 // A progress bar on stderr for work that takes more than a moment. It draws only when stderr is a
-// terminal and the user did not ask for --quiet, so logs and pipes stay clean.
+// terminal and the user did not ask for --quiet, so logs and pipes stay clean. An observer, when
+// given, hears every step whatever the terminal (and may stop the work: see work_observer.h).
 #pragma once
 #include <chrono>
 #include <cstdint>
 #include <string>
 
+#include "util/work_observer.h"
+
 namespace optipfair {
 
 class Progress {
  public:
-  Progress(std::string label, int64_t total, bool enabled = true);
+  Progress(std::string label, int64_t total, bool enabled = true, WorkObserver* observer = nullptr);
   ~Progress();
   Progress(const Progress&) = delete;
   Progress& operator=(const Progress&) = delete;
@@ -30,6 +33,7 @@ class Progress {
   bool active_;
   bool finished_ = false;
   std::chrono::steady_clock::time_point start_, last_draw_;
+  WorkObserver* observer_ = nullptr;
 };
 
 }  // namespace optipfair

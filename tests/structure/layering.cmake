@@ -12,6 +12,7 @@ set(tiers
   "generate;prune"
   "bias;eval"
   "pipeline"
+  "serve"
   "cli;python")
 
 set(tier_index 0)
