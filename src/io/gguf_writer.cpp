@@ -1,5 +1,9 @@
 #include "io/gguf_writer.h"
 
+#include <fcntl.h>
+
+#include <cerrno>
+#include <cstring>
 #include <fstream>
 #include <unistd.h>
 
@@ -194,8 +198,13 @@ void GgufWriter::write(const std::filesystem::path& path, bool overwrite) const 
   std::filesystem::path tmp = path;
   tmp += ".tmp-" + std::to_string(::getpid());
   try {
+    // The destination is named in every message: the temporary name means nothing to the user.
+    auto fail = [&](const char* what) -> Error {
+      return Error(std::string(what) + " " + path.string() + ": " + std::strerror(errno ? errno : EIO));
+    };
+    errno = 0;
     std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) throw Error("cannot create " + tmp.string());
+    if (!out) throw fail("could not create");
     out.write("GGUF", 4);
     put<uint32_t>(out, 3);
     put<uint64_t>(out, tensors_.size());
@@ -219,19 +228,25 @@ void GgufWriter::write(const std::filesystem::path& path, bool overwrite) const 
       std::streamoff start = out.tellp();
       t.fill(out);
       std::streamoff written = out.tellp() - start;
-      if (!out) throw Error("cannot write " + tmp.string());
+      if (!out) throw fail("could not write");
       if (static_cast<uint64_t>(written) != t.nbytes)
         throw Error("GGUF tensor '" + t.name + "' wrote " + std::to_string(written) + " bytes, expected " +
                     std::to_string(t.nbytes));
       pad_to(out, static_cast<uint64_t>(out.tellp()), alignment_);
     }
     out.flush();
-    if (!out) throw Error("cannot write " + tmp.string() + " (disk full?)");
+    if (!out) throw fail("could not write");
     out.close();
+    if (!out) throw fail("could not write");
+    // On disk before it takes the final name, so a crash never leaves a complete-looking empty file.
+    const int fd = ::open(tmp.c_str(), O_RDONLY);
+    const bool synced = fd >= 0 && ::fsync(fd) == 0;
+    if (fd >= 0) ::close(fd);
+    if (!synced) throw fail("could not write");
     std::filesystem::rename(tmp, path);
   } catch (const std::filesystem::filesystem_error& e) {
     std::filesystem::remove(tmp, ec);
-    throw Error("cannot write " + path.string() + ": " + e.code().message());
+    throw Error("could not write " + path.string() + ": " + e.code().message());
   } catch (...) {
     std::filesystem::remove(tmp, ec);
     throw;

@@ -188,9 +188,13 @@ void save_hf_model(const Model& model, const fs::path& dir_in, const SaveOptions
       }
       remove_quietly(old);
     }
-  } catch (const Error&) {
+  } catch (const Error& e) {
     remove_quietly(tmp);
-    throw;
+    // Name the folder the user asked for, not the temporary one being written.
+    std::string message = e.what();
+    for (size_t at = message.find(tmp.string()); at != std::string::npos; at = message.find(tmp.string(), at))
+      message.replace(at, tmp.string().size(), dir.string());
+    throw Error(message);
   } catch (const fs::filesystem_error& e) {
     remove_quietly(tmp);
     throw Error("could not save the model to " + dir.string() + ": " + e.code().message());

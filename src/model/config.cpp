@@ -149,6 +149,32 @@ void check_limits(const ModelConfig& c) {
   for (int64_t w : c.intermediate_sizes) check_limit(w, kMaxIntermediateSize, "an MLP layer of width");
 }
 
+// Values that would not allocate anything but would silently turn every activation into NaN or
+// infinity (a zero RoPE base, equal llama3 frequency factors dividing by zero, ...).
+void check_numeric_parameters(const ModelConfig& c) {
+  auto positive = [](double v, const char* key) {
+    if (!std::isfinite(v) || v <= 0) throw Error("config has " + std::string(key) + " " + std::to_string(v) + "; it must be a positive number");
+  };
+  positive(c.rope_theta, "rope_theta");
+  if (!std::isfinite(c.rms_norm_eps) || c.rms_norm_eps < 0)
+    throw Error("config has rms_norm_eps " + std::to_string(c.rms_norm_eps) + "; it must be zero or positive");
+  if (c.max_position_embeddings <= 0)
+    throw Error("config has max_position_embeddings " + std::to_string(c.max_position_embeddings) + "; it must be positive");
+  if (c.sliding_window < 0) throw Error("config has sliding_window " + std::to_string(c.sliding_window) + "; it must be 0 or more");
+  const RopeScaling& r = c.rope_scaling;
+  if (r.type == RopeScalingType::None) return;
+  positive(r.factor, "rope_scaling.factor");
+  if (r.type != RopeScalingType::Llama3) return;
+  positive(r.low_freq_factor, "rope_scaling.low_freq_factor");
+  positive(r.high_freq_factor, "rope_scaling.high_freq_factor");
+  if (r.high_freq_factor <= r.low_freq_factor)  // as transformers requires: the blend divides by their difference
+    throw Error("config has rope_scaling.high_freq_factor " + std::to_string(r.high_freq_factor) +
+                " not above low_freq_factor " + std::to_string(r.low_freq_factor));
+  if (r.original_max_position_embeddings <= 0)
+    throw Error("config has rope_scaling.original_max_position_embeddings " +
+                std::to_string(r.original_max_position_embeddings) + "; it must be positive");
+}
+
 RopeScaling parse_rope_scaling(const json& j) {
   RopeScaling r;
   if (j.is_null()) return r;
@@ -178,6 +204,7 @@ void config_validate(const ModelConfig& c) {
                 std::to_string(c.num_hidden_layers) + " layers");
   for (int64_t w : c.intermediate_sizes)
     if (w <= 0) throw Error("config has an MLP layer of width " + std::to_string(w));
+  check_numeric_parameters(c);
 }
 
 ModelConfig config_from_hf_json(const json& j) {

@@ -41,6 +41,12 @@ void scan_root(const CatalogRoot& root, std::vector<CatalogEntry>& out) {
       it.disable_recursion_pending();
       continue;
     }
+    // A save in progress (or killed) writes under "<name>.tmp-<pid>": not a model to offer.
+    const std::string name = p.filename().string();
+    if (name.find(".tmp-") != std::string::npos || name.find(".old-") != std::string::npos) {
+      it.disable_recursion_pending();
+      continue;
+    }
     const bool folder = it->is_directory(ec) && is_model_folder(p);
     if (!folder && !is_model_file(p)) continue;
     if (folder) it.disable_recursion_pending();

@@ -89,5 +89,32 @@ TEST(HostileConfig, WrongTypesNameTheKey) {
   EXPECT_EQ(error_of(j), "(no error)");
 }
 
+// Numbers that allocate nothing but would make every activation NaN or infinite: refused by name.
+TEST(HostileConfig, RopeAndNormParametersMustBeUsable) {
+  const std::vector<std::pair<std::function<void(json&)>, std::string>> cases = {
+      {[](json& j) { j["rope_theta"] = 0; }, "rope_theta"},
+      {[](json& j) { j["rope_theta"] = -10000.0; }, "rope_theta"},
+      {[](json& j) { j["rms_norm_eps"] = -1e-6; }, "rms_norm_eps"},
+      {[](json& j) { j["max_position_embeddings"] = 0; }, "max_position_embeddings"},
+      {[](json& j) { j["model_type"] = "mistral"; j["sliding_window"] = -4; }, "sliding_window"},
+      {[](json& j) { j["rope_scaling"] = {{"rope_type", "linear"}, {"factor", 0}}; }, "rope_scaling.factor"},
+      {[](json& j) {
+         j["rope_scaling"] = {{"rope_type", "llama3"}, {"factor", 32}, {"low_freq_factor", 4}, {"high_freq_factor", 4}};
+       }, "high_freq_factor 4.000000 not above low_freq_factor"},
+      {[](json& j) {
+         j["rope_scaling"] = {{"rope_type", "llama3"}, {"factor", 32}, {"original_max_position_embeddings", 0}};
+       }, "original_max_position_embeddings"},
+  };
+  for (const auto& [change, key] : cases) {
+    json j = tiny_config();
+    change(j);
+    EXPECT_NE(error_of(j).find(key), std::string::npos) << j.dump() << " -> " << error_of(j);
+  }
+  json j = tiny_config();
+  j["rope_scaling"] = {{"rope_type", "llama3"}, {"factor", 32}, {"low_freq_factor", 1}, {"high_freq_factor", 4},
+                       {"original_max_position_embeddings", 8192}};
+  EXPECT_EQ(error_of(j), "(no error)");
+}
+
 }  // namespace
 }  // namespace optipfair

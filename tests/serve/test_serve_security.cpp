@@ -25,6 +25,10 @@ class Catalog : public ::testing::Test {
     std::ofstream(scratch_ / "secret" / "weights.gguf") << "GGUF";
     fs::create_directory_symlink(scratch_ / "secret", scratch_ / "zoo" / "link_out");
     fs::create_symlink(scratch_ / "secret" / "weights.gguf", scratch_ / "zoo" / "file_out.gguf");
+    // What a save being written (or killed midway) leaves: never offered.
+    fs::create_directories(scratch_ / "zoo" / "saved.tmp-123");
+    std::ofstream(scratch_ / "zoo" / "saved.tmp-123" / "config.json") << "{}";
+    std::ofstream(scratch_ / "zoo" / "half.gguf.tmp-77") << "GGUF";
     options_.roots = catalog_roots({scratch_ / "zoo"}, {});
     options_.demo = false;
   }
