@@ -238,6 +238,13 @@ def main():
     put("fuzz_eval_data", "wiki.raw", b"\2 \n = Valkyria = \n \n Senj\xc5\x8d no Valkyria 3 @-@ 1 @,@ 000 ( \" x \" ) . \n"
         b" \n = = Gameplay = = \n \n It 's a test ; ok . \n \n = Next = \n text \n")
     put("fuzz_eval_data", "spaces.txt", b"\3 \t\u00a0x\xe2\x80\x83 y \xff\xfe \x1c")
+    put("fuzz_eval_data", "hub_rows.json", b"\4" + json.dumps({
+        "features": [{"name": "bias_type", "type": {"_type": "ClassLabel", "names": ["race-color", "gender"]}}],
+        "rows": [{"text": "a b", "question": "q", "passage": "p", "label": 1, "page": " = T = \n x \n",
+                  "choices": {"text": ["a", "b"], "label": ["A", "B"]}, "answerKey": "B", "id": "x",
+                  "sent_more": "He \"x\"", "sent_less": "She", "stereo_antistereo": "stereo", "bias_type": 1,
+                  "category": "Age", "context": "c", "ans0": "a", "ans1": "b", "ans2": "c"}],
+        "num_rows_total": 1}).encode())
 
     total = sum(os.path.getsize(os.path.join(dp, f)) for dp, _, fs in os.walk(CORPUS) for f in fs)
     assert total <= 2 * 1024 * 1024, total

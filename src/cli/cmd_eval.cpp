@@ -59,7 +59,7 @@ void add_eval_command(CLI::App& app) {
       ->check(CLI::PositiveNumber);
   cmd->add_option("--bootstrap-iters", eo->bootstrap_iters, "resamples for the stderr of perplexities and bias scores (default 1000)")
       ->check(CLI::NonNegativeNumber);
-  cmd->add_option("--data-dir", f->data_dir, "folder holding the data sets (default: $OPTIPFAIR_SHARED/data or the build's shared folder)");
+  cmd->add_option("--data-dir", f->data_dir, "folder holding the data sets (default: $OPTIPFAIR_SHARED/data or the build's shared folder); a task whose files are not there reads them from the cache, fetched from the Hugging Face Hub once (HF_HUB_OFFLINE=1: cache only)");
   cmd->add_option("--output,-o", f->output, "write the results JSON to this file");
   cmd->add_option("--compare", f->compare, "also evaluate this (pruned) model and show both side by side");
 
@@ -69,6 +69,7 @@ void add_eval_command(CLI::App& app) {
     o.tasks = split_commas(f->tasks);
     resolve_eval_tasks(o.tasks);  // an unknown name fails before any model is loaded
     o.data_dir = f->data_dir.empty() ? default_eval_data_dir() : std::filesystem::path(f->data_dir);
+    o.fetch_missing_data = true;  // what is not there comes from the Hub, cached
     o.progress = !options->quiet;
     const std::string path = resolve_model_path(*options);
     const EvalRun run = evaluate(path, o);

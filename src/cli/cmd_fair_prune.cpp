@@ -62,6 +62,7 @@ FairPruneOptions pipeline_options(const FairCliOptions& o) {
   if (!o.eval_tasks.empty()) {
     p.eval.tasks = resolve_eval_tasks(split_commas(o.eval_tasks));  // an unknown name fails now
     p.eval.data_dir = o.data_dir.empty() ? default_eval_data_dir() : std::filesystem::path(o.data_dir);
+    p.eval.fetch_missing_data = true;  // what is not there comes from the Hub, cached
     p.eval.progress = !o.common.quiet;
   }
   p.generate = !o.no_generate;

@@ -80,6 +80,7 @@ SweepOptions sweep_options(const SweepCliOptions& o) {
   if (!o.eval_tasks.empty()) {
     s.eval.tasks = resolve_eval_tasks(split_commas(o.eval_tasks));
     s.eval.data_dir = o.data_dir.empty() ? default_eval_data_dir() : std::filesystem::path(o.data_dir);
+    s.eval.fetch_missing_data = true;  // what is not there comes from the Hub, cached
   }
   s.jobs = o.jobs;
   s.threads = o.common.threads;

@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "eval/eval_data_fetch.h"
 #include "eval/eval_task_families.h"
 #include "util/build_paths.h"
 #include "util/error.h"
@@ -79,11 +80,17 @@ std::vector<TaskResult> run_eval_tasks(const Model& model, const Tokenizer& toke
   if (o.data_dir.empty()) o.data_dir = default_eval_data_dir();
   if (o.num_fewshot < 0) throw Error("--num-fewshot cannot be negative");
   const std::vector<std::string> tasks = resolve_eval_tasks(o.tasks);
-  const detail::TaskContext tc{model, tokenizer, o};
   std::vector<TaskResult> results;
   for (const auto& t : tasks) {
     const auto entry = std::find_if(task_registry().begin(), task_registry().end(),
                                     [&](const TaskEntry& e) { return t == e.name; });
+    EvalOptions task_options = o;
+    if (o.fetch_missing_data) {
+      EvalDataFetchOptions fetch;
+      fetch.progress = o.progress;
+      task_options.data_dir = eval_data_for_task(t, o.data_dir, fetch);
+    }
+    const detail::TaskContext tc{model, tokenizer, task_options};
     const auto start = std::chrono::steady_clock::now();
     std::vector<TaskResult> got = entry->run(tc);
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

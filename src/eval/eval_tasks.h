@@ -22,6 +22,9 @@ struct EvalOptions {
   int64_t max_length = 0;          // 0: the model's max_position_embeddings
   int64_t bootstrap_iters = 1000;  // resamples for the stderr of non-mean metrics
   std::filesystem::path data_dir;  // empty: default_eval_data_dir()
+  // A task whose files are not in data_dir reads them from the cache, fetched from the Hugging Face
+  // Hub first when needed (eval_data_fetch.h); off: a missing file is an Error.
+  bool fetch_missing_data = false;
   bool progress = true;
   LoglikelihoodLog* request_log = nullptr;  // when set, receives every request scored and its result
 };

@@ -3,6 +3,7 @@
 // difference off the page (equal to `optipfair bias` on the same pair), then runs a 10 % fairness
 // prune and waits for the original's and the pruned model's continuations. Screenshots of both
 // land in artifacts/ beside the test binary.
+#include <cmath>
 #include <fstream>
 
 #include "browser_check.h"
@@ -55,7 +56,12 @@ double cli_mean_difference(const ScratchDir& scratch) {
                               "' '" + kPrompt2 + "' --plots none --no-report -o '" + out.string() + "'";
   EXPECT_EQ(run_command(command, &log), 0) << log;
   std::ifstream in(out / "bias_metrics.json");
-  return json::parse(in)["pair_1"]["metrics"]["overall_metrics"]["mean_difference"].get<double>();
+  const json j = json::parse(in, nullptr, false);
+  if (j.is_discarded()) {
+    ADD_FAILURE() << "optipfair bias wrote no bias_metrics.json: " << log;
+    return std::nan("");
+  }
+  return j["pair_1"]["metrics"]["overall_metrics"]["mean_difference"].get<double>();
 }
 
 class ServeBrowser : public ServeFixture {};
