@@ -1,12 +1,18 @@
 // optipfair eval: lm-evaluation-harness tasks (capability and fairness benchmarks) on one model,
 // or on an original and a pruned model side by side.
+#include <omp.h>
+
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
+#include <memory>
+#include <optional>
 
 #include "cli/cli_values.h"
 #include "cli/commands.h"
+#include "cli/mpi_session.h"
 #include "eval/eval_report.h"
 #include "eval/eval_tasks.h"
 #include "io/load_model.h"
@@ -32,6 +38,52 @@ EvalRun evaluate(const std::string& path, const EvalOptions& options) {
   EvalRun run = run_eval(model, *tokenizer, path, options);
   run.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();  // loading included
   return run;
+}
+
+void run_eval_command(CommonOptions& options, const EvalFlags& flags, const EvalOptions& defaults, const MpiSession* mpi) {
+  const bool shared = mpi && mpi->size() > 1;
+  const bool report = !shared || mpi->rank() == 0;
+  if (shared && options.threads == 0) options.threads = std::max(1, omp_get_num_procs() / std::max(1, mpi->local_size()));
+  apply_threads(options);
+  EvalOptions o = defaults;
+  o.tasks = split_commas(flags.tasks);
+  resolve_eval_tasks(o.tasks);  // an unknown name fails before any model is loaded
+  o.data_dir = flags.data_dir.empty() ? default_eval_data_dir() : std::filesystem::path(flags.data_dir);
+  o.fetch_missing_data = true;  // what is not there comes from the Hub, cached
+  o.progress = !options.quiet && report;
+  if (shared) o.sharing = &mpi->request_sharing();
+  const std::string path = resolve_model_path(options);
+  const EvalRun run = evaluate(path, o);
+  // Every rank scores both models (each gather needs them all); rank 0 alone reports.
+  const std::optional<EvalRun> compared = flags.compare.empty() ? std::nullopt : std::optional(evaluate(flags.compare, o));
+  if (!report) return;
+  nlohmann::json j = eval_run_json(run, o);
+  if (compared) {
+    const EvalRun& pruned = *compared;
+    nlohmann::json jp = eval_run_json(pruned, o);
+    nlohmann::json both;
+    both["original"] = j;
+    both["pruned"] = jp;
+    both["comparison"] = eval_compare_json(run, pruned);
+    j = both;
+    if (!options.json) {
+      std::printf("%s (%lld parameters) vs %s (%lld parameters)\n\n", path.c_str(),
+                  static_cast<long long>(run.num_parameters), flags.compare.c_str(),
+                  static_cast<long long>(pruned.num_parameters));
+      std::printf("%s", eval_compare_table(run, pruned).c_str());
+    }
+  } else if (!options.json) {
+    std::printf("%s (%lld parameters), %.1f s\n\n", path.c_str(), static_cast<long long>(run.num_parameters),
+                run.seconds);
+    std::printf("%s", eval_table(run).c_str());
+  }
+  if (options.json) std::cout << j.dump(2) << "\n";
+  if (!flags.output.empty()) {
+    std::ofstream out(flags.output);
+    if (!out) throw Error("cannot write the results to " + flags.output);
+    out << j.dump(2) << "\n";
+    if (!out) throw Error("writing the results to " + flags.output + " failed");
+  }
 }
 
 }  // namespace
@@ -64,41 +116,17 @@ void add_eval_command(CLI::App& app) {
   cmd->add_option("--compare", f->compare, "also evaluate this (pruned) model and show both side by side");
 
   cmd->callback([options, f, eo] {
-    apply_threads(*options);
-    EvalOptions o = *eo;
-    o.tasks = split_commas(f->tasks);
-    resolve_eval_tasks(o.tasks);  // an unknown name fails before any model is loaded
-    o.data_dir = f->data_dir.empty() ? default_eval_data_dir() : std::filesystem::path(f->data_dir);
-    o.fetch_missing_data = true;  // what is not there comes from the Hub, cached
-    o.progress = !options->quiet;
-    const std::string path = resolve_model_path(*options);
-    const EvalRun run = evaluate(path, o);
-    nlohmann::json j = eval_run_json(run, o);
-    if (!f->compare.empty()) {
-      const EvalRun pruned = evaluate(f->compare, o);
-      nlohmann::json jp = eval_run_json(pruned, o);
-      nlohmann::json both;
-      both["original"] = j;
-      both["pruned"] = jp;
-      both["comparison"] = eval_compare_json(run, pruned);
-      j = both;
-      if (!options->json) {
-        std::printf("%s (%lld parameters) vs %s (%lld parameters)\n\n", path.c_str(),
-                    static_cast<long long>(run.num_parameters), f->compare.c_str(),
-                    static_cast<long long>(pruned.num_parameters));
-        std::printf("%s", eval_compare_table(run, pruned).c_str());
-      }
-    } else if (!options->json) {
-      std::printf("%s (%lld parameters), %.1f s\n\n", path.c_str(), static_cast<long long>(run.num_parameters),
-                  run.seconds);
-      std::printf("%s", eval_table(run).c_str());
-    }
-    if (options->json) std::cout << j.dump(2) << "\n";
-    if (!f->output.empty()) {
-      std::ofstream out(f->output);
-      if (!out) throw Error("cannot write the results to " + f->output);
-      out << j.dump(2) << "\n";
-      if (!out) throw Error("writing the results to " + f->output + " failed");
+    // Under mpirun every rank scores a share of each task's requests; rank 0 reports.
+    std::unique_ptr<MpiSession> mpi;
+    if (launched_by_mpi()) mpi = std::make_unique<MpiSession>();
+    try {
+      run_eval_command(*options, *f, *eo, mpi.get());
+    } catch (const std::exception& e) {
+      if (!mpi || mpi->size() < 2) throw;
+      // The other ranks would wait for this one in the next gather: end them all.
+      std::fprintf(stderr, "optipfair eval (rank %d of %d): %s\n", mpi->rank(), mpi->size(), e.what());
+      std::fflush(stderr);
+      mpi->abort(1);
     }
   });
 }

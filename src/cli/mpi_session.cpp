@@ -1,8 +1,10 @@
 #include "cli/mpi_session.h"
 
 #include <chrono>
+#include <cstdint>
 #include <cstdlib>
 #include <thread>
+#include <vector>
 
 #include "util/error.h"
 
@@ -46,6 +48,27 @@ void send_row(const std::string& row) {
   MPI_Send(row.data(), static_cast<int>(row.size()), MPI_CHAR, 0, kRowTag, MPI_COMM_WORLD);
 }
 
+std::vector<std::string> all_gather(const std::string& mine) {
+  int size = 0;
+  MPI_Comm_size(MPI_COMM_WORLD, &size);
+  if (mine.size() > static_cast<size_t>(1) << 30) throw Error("a rank's evaluation results are too large to gather");
+  int n = static_cast<int>(mine.size());
+  std::vector<int> counts(static_cast<size_t>(size)), offsets(static_cast<size_t>(size));
+  MPI_Allgather(&n, 1, MPI_INT, counts.data(), 1, MPI_INT, MPI_COMM_WORLD);
+  int64_t total = 0;
+  for (int r = 0; r < size; ++r) {
+    offsets[static_cast<size_t>(r)] = static_cast<int>(total);
+    total += counts[static_cast<size_t>(r)];
+  }
+  if (total > INT32_MAX) throw Error("the ranks' evaluation results are too large to gather");
+  std::string all(static_cast<size_t>(total), '\0');
+  MPI_Allgatherv(mine.data(), n, MPI_CHAR, all.data(), counts.data(), offsets.data(), MPI_CHAR, MPI_COMM_WORLD);
+  std::vector<std::string> out;
+  for (int r = 0; r < size; ++r)
+    out.push_back(all.substr(static_cast<size_t>(offsets[static_cast<size_t>(r)]), static_cast<size_t>(counts[static_cast<size_t>(r)])));
+  return out;
+}
+
 std::optional<std::string> receive_row(bool wait) {
   MPI_Status status;
   int flag = 0;
@@ -77,10 +100,10 @@ std::string mpi_build_text() {
 #ifdef OPTIPFAIR_WITH_MPI
   int major = 0, minor = 0;
   MPI_Get_version(&major, &minor);
-  return "MPI: sweep transport built (MPI " + std::to_string(major) + "." + std::to_string(minor) +
-         "; mpirun -np N optipfair sweep ...)";
+  return "MPI: built (MPI " + std::to_string(major) + "." + std::to_string(minor) +
+         "; mpirun -np N optipfair sweep|eval ...)";
 #else
-  return "MPI: not built (install libopenmpi-dev and rebuild for mpirun -np N optipfair sweep)";
+  return "MPI: not built (install libopenmpi-dev and rebuild for mpirun -np N optipfair sweep|eval)";
 #endif
 }
 
@@ -98,11 +121,14 @@ MpiSession::MpiSession() {
   transport_.broadcast = bcast;
   transport_.send = send_row;
   transport_.receive = receive_row;
+  sharing_.rank = rank_;
+  sharing_.size = size_;
+  sharing_.all_gather = all_gather;
 #else
   if (launcher_size() > 1)
     throw Error("this optipfair was built without MPI, so " + std::to_string(launcher_size()) +
-                " ranks would each run the whole sweep into the same files; install libopenmpi-dev, rebuild, or run "
-                "without mpirun");
+                " ranks would each run the whole command into the same files; install libopenmpi-dev, rebuild, or "
+                "run without mpirun");
 #endif
 }
 

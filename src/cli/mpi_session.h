@@ -1,12 +1,14 @@
-// The sweep's MPI transport: when `optipfair sweep` is started by mpirun, each rank measures its
-// share of the grid and rank 0 journals every row and writes the outputs (pipeline/sweep.h,
-// SweepTransport). Built when CMake finds MPI (OPTIPFAIR_WITH_MPI); a binary built without it
+// The MPI transports: when `optipfair sweep` is started by mpirun, each rank measures its share of
+// the grid and rank 0 journals every row and writes the outputs (pipeline/sweep.h,
+// SweepTransport); under `optipfair eval`, each rank scores a share of every task's requests and
+// all get every result (eval/loglikelihood.h, RequestSharing). Built when CMake finds MPI (OPTIPFAIR_WITH_MPI); a binary built without it
 // refuses to run under mpirun with more than one rank rather than let every rank run the whole
 // sweep into the same files.
 #pragma once
 #include <memory>
 #include <string>
 
+#include "eval/loglikelihood.h"
 #include "pipeline/sweep.h"
 
 namespace optipfair::cli {
@@ -31,6 +33,8 @@ class MpiSession {
   // Ranks of this job on this machine (to share the cores between them).
   int local_size() const { return local_size_; }
   const SweepTransport& transport() const { return transport_; }
+  // Evaluation requests shared among the ranks (eval/loglikelihood.h).
+  const RequestSharing& request_sharing() const { return sharing_; }
   // Ends every rank of the job (after a rank's error has been printed), so none waits forever.
   [[noreturn]] void abort(int code) const;
 
@@ -38,6 +42,7 @@ class MpiSession {
   int rank_ = 0, size_ = 1, local_size_ = 1;
   bool initialised_ = false;
   SweepTransport transport_;
+  RequestSharing sharing_;
 };
 
 }  // namespace optipfair::cli

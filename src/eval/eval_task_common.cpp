@@ -21,6 +21,7 @@ LoglikelihoodOptions TaskContext::ll_options(const std::string& label) const {
   o.max_length = options.max_length;
   o.progress_label = options.progress ? label : "";
   o.log = options.request_log;
+  o.sharing = options.sharing;
   return o;
 }
 

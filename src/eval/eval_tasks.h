@@ -12,6 +12,7 @@
 namespace optipfair {
 
 struct LoglikelihoodLog;
+struct RequestSharing;
 
 struct EvalOptions {
   std::vector<std::string> tasks;  // names from eval_task_names(); "all" for every one
@@ -27,6 +28,7 @@ struct EvalOptions {
   bool fetch_missing_data = false;
   bool progress = true;
   LoglikelihoodLog* request_log = nullptr;  // when set, receives every request scored and its result
+  const RequestSharing* sharing = nullptr;  // ranks of an MPI run: each scores a share of every task's requests
 };
 
 struct MetricValue {

@@ -97,6 +97,7 @@ int64_t effective_max_length(const Model& model, int64_t requested) {
 std::vector<LoglikelihoodResult> run_loglikelihood(const Model& model,
                                                    const std::vector<LoglikelihoodRequest>& requests,
                                                    const LoglikelihoodOptions& options) {
+  if (options.sharing && options.sharing->size > 1) return run_loglikelihood_shared(model, requests, options);
   const int64_t L = effective_max_length(model, options.max_length);
   const int64_t V = model.config.vocab_size;
   std::vector<LoglikelihoodResult> results(requests.size());

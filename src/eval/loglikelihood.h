@@ -2,6 +2,7 @@
 // context, computed the way lm-evaluation-harness (HFLM) computes it, so numbers compare.
 #pragma once
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -50,12 +51,23 @@ struct LoglikelihoodLog {
   std::vector<LoglikelihoodResult> results;
 };
 
+// How one run's requests are shared among processes (the ranks of `mpirun -np N optipfair eval`):
+// each scores its share and every process gets all the results back, so every rank goes on with
+// the same numbers. The share follows the requests alone (never timing), so it is the same on
+// every rank and every run.
+struct RequestSharing {
+  int rank = 0, size = 1;
+  // Every rank passes its bytes and receives all ranks' bytes, in rank order.
+  std::function<std::vector<std::string>(const std::string& mine)> all_gather;
+};
+
 struct LoglikelihoodOptions {
   int64_t batch_size = 8;      // sequences run together in one forward call
   int64_t max_length = 0;      // 0: the model's max_position_embeddings
   int64_t chunk_tokens = 512;  // tokens per sequence per forward call (bounds the logits buffer)
   std::string progress_label;  // empty: no progress bar
   LoglikelihoodLog* log = nullptr;  // when set, each run appends its requests (as given) and results
+  const RequestSharing* sharing = nullptr;  // several processes: each scores a share (see above)
 };
 
 // The model's context length as lm-eval picks it: options.max_length when set, else
@@ -68,6 +80,13 @@ int64_t effective_max_length(const Model& model, int64_t requested);
 std::vector<LoglikelihoodResult> run_loglikelihood(const Model& model,
                                                    const std::vector<LoglikelihoodRequest>& requests,
                                                    const LoglikelihoodOptions& options = {});
+
+// run_loglikelihood over several processes (options.sharing): requests with the same context stay
+// together, the groups are spread so that each rank scores about as many tokens, and the results
+// are gathered back into request order on every rank (loglikelihood_shared.cpp).
+std::vector<LoglikelihoodResult> run_loglikelihood_shared(const Model& model,
+                                                          const std::vector<LoglikelihoodRequest>& requests,
+                                                          const LoglikelihoodOptions& options);
 
 // Sum of the log-likelihoods of a whole text's rolling windows (lm-eval's loglikelihood_rolling),
 // one value per text; tokens_out (optional) receives each text's token count.

@@ -1,9 +1,13 @@
 // The log-likelihood runner: batching, prefix sharing, chunking and truncation give what one
 // plain forward pass over the whole sequence gives; rolling windows as lm-eval cuts them; and
-// stories260K's perplexity on its own domain against the reference figure in shared/README.md.
+// stories260K's perplexity on its own domain against the reference figure in shared/README.md;
+// requests shared among ranks give what one process gives.
 #include <cmath>
+#include <condition_variable>
 #include <fstream>
+#include <mutex>
 #include <sstream>
+#include <thread>
 
 #include <gtest/gtest.h>
 
@@ -138,6 +142,63 @@ TEST(Loglikelihood, Stories260kPerplexityOnTinyStoriesMatchesReference) {
     direct += direct_logprob(m, w.context, w.continuation, 64, &greedy);
   }
   EXPECT_NEAR(windowed, direct, 1e-3);
+}
+
+
+// Requests shared among ranks (threads standing in for MPI processes, with a gather through
+// shared memory): every rank gets every result, equal to one process scoring them all; each rank
+// scored only its share; the shares follow the requests alone.
+TEST(Loglikelihood, SharedAmongRanksEqualsOneProcess) {
+  const Model m = make_synthetic_model("tiny", DType::F32, 3);
+  std::vector<LoglikelihoodRequest> reqs;
+  for (int32_t i = 0; i < 23; ++i)
+    reqs.push_back({{1, static_cast<int32_t>(5 + i % 7), 9}, {static_cast<int32_t>(10 + i), static_cast<int32_t>(20 + i % 3)}});
+  LoglikelihoodOptions one;
+  one.batch_size = 4;
+  const std::vector<LoglikelihoodResult> expected = run_loglikelihood(m, reqs, one);
+  for (int ranks : {1, 2, 3, 5}) {
+    std::mutex mutex;
+    std::condition_variable cv;
+    std::vector<std::string> posted(static_cast<size_t>(ranks));
+    int arrived = 0;
+    std::vector<std::vector<LoglikelihoodResult>> got(static_cast<size_t>(ranks));
+    std::vector<LoglikelihoodLog> logs(static_cast<size_t>(ranks));
+    std::vector<std::thread> threads;
+    for (int r = 0; r < ranks; ++r)
+      threads.emplace_back([&, r] {
+        RequestSharing sharing;
+        sharing.rank = r;
+        sharing.size = ranks;
+        sharing.all_gather = [&](const std::string& mine) {
+          std::unique_lock<std::mutex> lock(mutex);
+          posted[static_cast<size_t>(r)] = mine;
+          if (++arrived == ranks) cv.notify_all();
+          cv.wait(lock, [&] { return arrived == ranks; });
+          return posted;
+        };
+        LoglikelihoodOptions o = one;
+        o.sharing = &sharing;
+        o.log = &logs[static_cast<size_t>(r)];
+        got[static_cast<size_t>(r)] = run_loglikelihood(m, reqs, o);
+      });
+    for (auto& t : threads) t.join();
+    size_t scored = 0;
+    for (int r = 0; r < ranks; ++r) {
+      const auto& g = got[static_cast<size_t>(r)];
+      ASSERT_EQ(g.size(), expected.size());
+      for (size_t i = 0; i < g.size(); ++i) {
+        EXPECT_EQ(g[i].logprob, expected[i].logprob) << ranks << " ranks, rank " << r << ", request " << i;
+        EXPECT_EQ(g[i].is_greedy, expected[i].is_greedy);
+        EXPECT_EQ(g[i].tokens, expected[i].tokens);
+      }
+      EXPECT_EQ(logs[static_cast<size_t>(r)].requests.size(), reqs.size()) << "the log holds every request";
+      scored += posted[static_cast<size_t>(r)].size();
+    }
+    if (ranks > 1) {  // (one rank scores alone, without gathering)
+      EXPECT_EQ(scored, reqs.size() * (sizeof(double) + 1 + sizeof(int64_t))) << "each request scored by one rank only";
+      for (int r = 0; r < ranks; ++r) EXPECT_FALSE(posted[static_cast<size_t>(r)].empty()) << "rank " << r << " had no share";
+    }
+  }
 }
 
 }  // namespace
