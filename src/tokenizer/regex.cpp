@@ -3,21 +3,38 @@
 
 #include <pcre2.h>
 
+#include <algorithm>
+
+#include "tokenizer/regex_translate.h"
 #include "tokenizer/utf8.h"
 #include "util/error.h"
 
 namespace optipfair {
+namespace {
+
+const std::string& linked_pcre2_version() {
+  static const std::string version = [] {
+    char buf[64] = {};
+    pcre2_config(PCRE2_CONFIG_VERSION, buf);
+    return std::string(buf);
+  }();
+  return version;
+}
+
+}  // namespace
 
 Regex::Regex(const std::string& pattern) : pattern_(pattern) {
   int error_code = 0;
   PCRE2_SIZE error_offset = 0;
-  pcre2_code* code = pcre2_compile(reinterpret_cast<PCRE2_SPTR>(pattern.data()), pattern.size(),
+  const std::string translated = regex_translate_for_pcre2(pattern, linked_pcre2_version());
+  pcre2_code* code = pcre2_compile(reinterpret_cast<PCRE2_SPTR>(translated.data()), translated.size(),
                                    PCRE2_UTF | PCRE2_UCP, &error_code, &error_offset, nullptr);
   if (!code) {
     PCRE2_UCHAR message[256];
     pcre2_get_error_message(error_code, message, sizeof(message));
-    throw Error("tokenizer regex '" + pattern + "' does not compile at offset " + std::to_string(error_offset) +
-                ": " + reinterpret_cast<const char*>(message));
+    // PCRE2's offset is into the translated text, so the message quotes that part.
+    throw Error("tokenizer regex '" + pattern + "' does not compile: " + reinterpret_cast<const char*>(message) +
+                " (near '" + translated.substr(std::min<size_t>(error_offset, translated.size()), 24) + "')");
   }
   code_ = code;
   jit_ = pcre2_jit_compile(code, PCRE2_JIT_COMPLETE) == 0;

@@ -1,6 +1,7 @@
-// A compiled PCRE2 pattern in UTF + Unicode-property mode (\p{L}, \p{N}, look-ahead), JIT-compiled
-// when the platform allows. PCRE2 10.42's Unicode tables are version 14.0.0: code points assigned
-// later (e.g. U+16D79 in 16.0) are unassigned for us, where Hugging Face's Oniguruma may differ.
+// A tokenizer pattern compiled by PCRE2 in UTF + Unicode-property mode, JIT-compiled when the
+// platform allows. Its classes (\p{L}, \s, \w, ...) are first rewritten to mean what they mean in
+// Hugging Face tokenizers (Unicode 16.0.0, Oniguruma's \s and \w; regex_translate.h), whatever
+// Unicode version the linked PCRE2 has.
 #pragma once
 #include <memory>
 #include <string>

@@ -133,6 +133,32 @@ TEST(TokenizerVectors, Llama2Llama2cBin) {
   check_rows("tokenizers/llama2/tokenizer.bin", llamacpp("llama-spm"), Expect::Ids, true);
 }
 
+// Vectors Hugging Face tokenizers 0.23.2 wrote into tests/tokenizer/data (tools/hf_tokenizers/
+// tokenizer_vectors.js): 1,000 random strings over all of Unicode, and every code point whose class
+// PCRE2 10.42 and Hugging Face disagree on (13,738), beside letters, digits, apostrophes and spaces.
+std::vector<test::VectorRow> unicode_vectors(const std::string& family) {
+  auto rows = test::read_jsonl_vectors(std::string(OPTIPFAIR_TEST_DATA_DIR) + "/tokenizer/data/hf_unicode_" + family + ".jsonl");
+  EXPECT_GT(rows.size(), 4000u) << family;
+  return rows;
+}
+
+TEST(TokenizerVectors, AllOfUnicodeLlama3Forms) {
+  REQUIRE_FILES("tokenizers/llama3/tokenizer.json", "tokenizers/gguf/llama3-vocab.gguf");
+  const auto rows = unicode_vectors("llama3");
+  check_rows("tokenizers/llama3/tokenizer.json", rows);
+  check_rows("tokenizers/variants/llama3-merges-as-strings/tokenizer.json", rows);
+  check_rows("tokenizers/gguf/llama3-vocab.gguf", rows);
+}
+
+TEST(TokenizerVectors, AllOfUnicodeLlama2Forms) {
+  REQUIRE_FILES("tokenizers/llama2/tokenizer.json", "tokenizers/llama2/tokenizer.model",
+                "tokenizers/llama.cpp-vectors/ggml-vocab-llama-spm.gguf");
+  const auto rows = unicode_vectors("llama2");
+  check_rows("tokenizers/llama2/tokenizer.json", rows);
+  check_rows("tokenizers/llama2/tokenizer.model", rows);
+  check_rows("tokenizers/llama.cpp-vectors/ggml-vocab-llama-spm.gguf", rows);
+}
+
 TEST(TokenizerVectors, Stories260KTokenizerJson) {
   REQUIRE_FILES("models/stories260K/tokenizer.json");
   check_rows("models/stories260K/tokenizer.json", jsonl("stories260K.jsonl"));
