@@ -8,6 +8,7 @@
 #include <type_traits>
 
 #include "util/error.h"
+#include "util/json_number.h"
 
 namespace optipfair {
 
@@ -82,21 +83,10 @@ std::vector<int32_t> ids_from_json(const nlohmann::json& v) {
   return ids;
 }
 
-// An integer field from any JSON number: a float outside int64 (1e300) or an unsigned above
-// INT64_MAX would be undefined or wrapped by get<int64_t>, so they are an Error naming the key.
+// An integer field from any JSON number that holds one exactly; anything else names the key.
 int64_t integer_field(const nlohmann::json& v, const char* key) {
-  const auto refuse = [&] {
-    throw Error(std::string("generation_config.json: ") + key + " = " + v.dump() + " is not an integer in range");
-  };
-  if (v.is_number_unsigned()) {
-    if (v.get<uint64_t>() > static_cast<uint64_t>(INT64_MAX)) refuse();
-    return static_cast<int64_t>(v.get<uint64_t>());
-  }
-  if (v.is_number_integer()) return v.get<int64_t>();
-  const double d = v.get<double>();
-  // 2^63 is exactly representable; anything at or above it (or NaN) does not fit.
-  if (!(d >= -9223372036854775808.0 && d < 9223372036854775808.0) || d != std::trunc(d)) refuse();
-  return static_cast<int64_t>(d);
+  if (auto i = json_exact_int64(v)) return *i;
+  throw Error(std::string("generation_config.json: ") + key + " = " + v.dump() + " is not an integer in range");
 }
 
 }  // namespace

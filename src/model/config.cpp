@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "util/error.h"
+#include "util/json_number.h"
 
 namespace optipfair {
 
@@ -99,16 +100,10 @@ std::string shown(const json& v) {
   return text.size() > 40 ? text.substr(0, 37) + "..." : text;
 }
 
-// A JSON number as an int64. Whole floats (4096.0) are accepted as before; any other float, and an
-// unsigned value past int64, is refused here because converting it would be undefined behaviour.
+// A JSON number as an int64 (whole floats such as 4096.0 included); anything that does not fit is
+// refused rather than cast.
 int64_t as_int(const json& v, const char* key) {
-  if (v.is_number_unsigned() && v.get<uint64_t>() <= static_cast<uint64_t>(INT64_MAX))
-    return static_cast<int64_t>(v.get<uint64_t>());
-  if (v.is_number_integer() && !v.is_number_unsigned()) return v.get<int64_t>();
-  if (v.is_number_float()) {
-    const double d = v.get<double>();
-    if (std::trunc(d) == d && std::fabs(d) <= 9007199254740992.0) return static_cast<int64_t>(d);  // 2^53
-  }
+  if (auto i = json_exact_int64(v)) return *i;
   throw Error(std::string("config.json: key '") + key + "' holds " + shown(v) + " where an integer belongs");
 }
 

@@ -4,9 +4,11 @@
 
 #include <cmath>
 #include <fstream>
+#include <limits>
 #include <sstream>
 
 #include "util/error.h"
+#include "util/json_number.h"
 
 namespace optipfair {
 
@@ -33,6 +35,16 @@ std::string pairs_digest(const std::vector<PromptPair>& pairs) {
 
 nlohmann::json number_or_null(double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr); }
 double number_from(const nlohmann::json& j) { return j.is_number() ? j.get<double>() : NAN; }
+
+// A count or index that must fit T: json_exact_int64 keeps 1e30 in an edited or damaged journal
+// from becoming undefined behaviour.
+template <typename T>
+T integer_field(const nlohmann::json& j, const char* key) {
+  const auto v = json_exact_int64(j.at(key));
+  if (!v || *v < std::numeric_limits<T>::min() || *v > std::numeric_limits<T>::max())
+    throw Error(std::string(key) + " is not an integer in range");
+  return static_cast<T>(*v);
+}
 
 }  // namespace
 
@@ -101,10 +113,10 @@ SweepRow sweep_row_from_json(const nlohmann::json& j, int num_layers) {
     r.config.percentage = j.at("percentage").get<double>();
     r.config.layers = layer_set_from_spec(j.at("layers").get<std::string>(), num_layers);
     r.config.mode = prune_mode_from_name(j.at("mode").get<std::string>());
-    r.config.seed = j.at("seed").get<int>();
-    r.fold = j.at("fold").get<int>();
-    r.train_pairs = j.at("train_pairs").get<int64_t>();
-    r.held_out_pairs = j.at("held_out_pairs").get<int64_t>();
+    r.config.seed = integer_field<int>(j, "seed");
+    r.fold = integer_field<int>(j, "fold");
+    r.train_pairs = integer_field<int64_t>(j, "train_pairs");
+    r.held_out_pairs = integer_field<int64_t>(j, "held_out_pairs");
     r.used_before = j.at("used_before").get<double>();
     r.used_after = j.at("used_after").get<double>();
     r.held_out_before = j.at("held_out_before").get<double>();
@@ -119,8 +131,8 @@ SweepRow sweep_row_from_json(const nlohmann::json& j, int num_layers) {
       r.tasks.push_back({t.at("task").get<std::string>(), t.at("metric").get<std::string>(),
                          t.at("higher_is_better").get<bool>(), t.at("bias_task").get<bool>(), number_from(t.at("before")),
                          number_from(t.at("after")), number_from(t.at("stderr_after"))});
-    r.parameters = j.at("parameters").get<int64_t>();
-    r.parameters_removed = j.at("parameters_removed").get<int64_t>();
+    r.parameters = integer_field<int64_t>(j, "parameters");
+    r.parameters_removed = integer_field<int64_t>(j, "parameters_removed");
     r.seconds = j.at("seconds").get<double>();
     if (j.at("config").get<std::string>() != r.config.key()) throw Error("its key does not match its settings");
     return r;

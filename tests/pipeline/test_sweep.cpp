@@ -390,3 +390,29 @@ TEST(SweepReport, OpensOnTheTradeOffPlotInChromium) {
 
 }  // namespace
 }  // namespace optipfair
+
+namespace optipfair {
+namespace {
+
+// A journal line is a file a user may edit or a disk may damage: a number that does not fit the
+// integer it fills is refused (nlohmann's get<int> would cast it, undefined behaviour).
+TEST(SweepJournalHostile, OutOfRangeIntegersAreRefused) {
+  SweepRow row;
+  row.config.method = SweepMethod::Random;
+  row.config.percentage = 10;
+  row.config.layers = layer_set_from_spec("all", 4);
+  row.config.seed = 3;
+  const nlohmann::json good = sweep_row_json(row);
+  EXPECT_EQ(sweep_row_from_json(good, 4).config.key(), row.config.key());
+  for (const char* key : {"seed", "fold", "train_pairs", "parameters"}) {
+    for (const nlohmann::json& bad : {nlohmann::json(1e30), nlohmann::json(2.5), nlohmann::json(-1e300),
+                                      nlohmann::json(18446744073709551615ull), nlohmann::json("3")}) {
+      nlohmann::json j = good;
+      j[key] = bad;
+      EXPECT_THROW(sweep_row_from_json(j, 4), Error) << key << " = " << bad.dump();
+    }
+  }
+}
+
+}  // namespace
+}  // namespace optipfair
