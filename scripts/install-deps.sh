@@ -1,6 +1,14 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages optipfair builds against (root, or sudo when available).
+# --clang adds clang and its runtimes, for CI's sanitizer build and the fuzz targets
+# (scripts/test.sh, scripts/fuzz.sh); the demo and the Release build do without them.
 set -euo pipefail
+with_clang=0
+case "${1:-}" in
+  "") ;;
+  --clang) with_clang=1 ;;
+  *) echo "usage: install-deps.sh [--clang]" >&2; exit 2 ;;
+esac
 packages=(
   build-essential cmake pkg-config
   nlohmann-json3-dev libcli11-dev libpcre2-dev libsentencepiece-dev
@@ -8,9 +16,16 @@ packages=(
   pybind11-dev python3-dev python3-numpy
   libopenmpi-dev openmpi-bin
 )
-# Only for the test that opens the HTML report in a headless browser; without recommends it is
-# about 25 packages (~350 MB) instead of 130.
+# Installed without recommends. chromium is only for the test that opens the HTML report in a
+# headless browser; without recommends it is about 25 packages (~350 MB) instead of 130.
 lean_packages=(chromium)
+# clang brings neither libFuzzer and the sanitizer runtimes (libclang-rt-14-dev) nor the OpenMP
+# runtime and omp.h it compiles against (libomp-14-dev); llvm-14 holds the llvm-symbolizer-14 that
+# the sanitizer runtime runs to put function names and lines in its reports. clang's recommended
+# llvm-14-dev (270 MB installed) is for building against LLVM, which nothing here does.
+if [ "$with_clang" = 1 ]; then
+  lean_packages+=(clang libclang-rt-14-dev libomp-14-dev llvm-14)
+fi
 missing=()
 for p in "${packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

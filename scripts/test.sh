@@ -1,15 +1,26 @@
 #!/usr/bin/env bash
-# Set up, build and run the whole test suite, then again under AddressSanitizer + UBSan.
+# Set up, build and run the whole test suite with GCC, then again built with clang under
+# AddressSanitizer + UBSan, then each libFuzzer target of that build for a short while.
+# Environment: OPTIPFAIR_SKIP_SANITIZERS=1 stops after the GCC build; OPTIPFAIR_CI_FUZZ_SECONDS
+# (default 20, 0 skips) is how long each fuzz target runs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/install-deps.sh
+bash scripts/install-deps.sh --clang
 jobs=$(nproc)
 bash scripts/build.sh build
 (cd build && ctest --output-on-failure -j"$jobs")
 # The Debian package from that build: dpkg -i, /usr/bin/optipfair fair-prune, dpkg -r.
 bash scripts/test-deb.sh build
 if [ "${OPTIPFAIR_SKIP_SANITIZERS:-0}" != "1" ]; then
-  # The benchmarks are built (and so checked) by the Release build above; they never run here.
-  bash scripts/build.sh build-asan -DOPTIPFAIR_SANITIZE=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo -DOPTIPFAIR_BUILD_BENCH=OFF
-  (cd build-asan && ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure -j"$jobs" -LE slow)
+  # clang here, so that CI compiles the tree with both compilers (and their warnings) while building
+  # it only twice, and so that the same build holds the fuzz targets (libFuzzer is clang's). The
+  # benchmarks are built (and so checked) by the Release build above; they never run here.
+  CC=clang CXX=clang++ bash scripts/build.sh build-clang-asan -DOPTIPFAIR_SANITIZE=ON -DOPTIPFAIR_FUZZ=ON \
+    -DCMAKE_BUILD_TYPE=RelWithDebInfo -DOPTIPFAIR_BUILD_BENCH=OFF
+  (cd build-clang-asan && ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure -j"$jobs" -LE slow)
+  fuzz_seconds="${OPTIPFAIR_CI_FUZZ_SECONDS:-20}"
+  if [ "$fuzz_seconds" != "0" ]; then
+    # From the seeds in fuzz/corpus; what the runs add stays in build-clang-asan/corpus.
+    FUZZ_BUILD_DIR=build-clang-asan FUZZ_NO_BUILD=1 bash scripts/fuzz.sh "$fuzz_seconds"
+  fi
 fi

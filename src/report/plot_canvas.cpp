@@ -32,7 +32,16 @@ cairo_status_t bytes_append(void* closure, const unsigned char* data, unsigned i
 
 }  // namespace
 
+// GCC defines __SANITIZE_ADDRESS__ under -fsanitize=address; clang 14 only answers __has_feature.
 #if defined(__SANITIZE_ADDRESS__)
+#define OPTIPFAIR_PLOT_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define OPTIPFAIR_PLOT_ASAN 1
+#endif
+#endif
+
+#if defined(OPTIPFAIR_PLOT_ASAN)
 // Fontconfig keeps its font cache for the life of the process and never frees it; that is by
 // design, not a leak of ours, and would otherwise fail every sanitized binary that draws text.
 extern "C" const char* __lsan_default_suppressions() { return "leak:libfontconfig.so\n"; }

@@ -13,10 +13,12 @@
 // accuracies but log-likelihoods that differ in the sixth digit, and runs these tasks about 30
 // times slower; the other eval tests run every task's code there). Doubles are compared to 1e-12
 // relative (the arithmetic is deterministic for a given build and instruction set, whatever the
-// thread count; the tolerance only absorbs printing).
+// thread count; the tolerance only absorbs printing). They were recorded with GCC: built with
+// clang, the doubles are compared to 1e-4 of max(1, |value|) instead (same_double says why).
 //
 // On a mismatch the test prints the whole table it got, in the form below, so an intended change
 // can be re-pinned by pasting it (say why in the commit).
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -411,7 +413,14 @@ std::vector<PinnedRun> demo_runs() {
 bool same_double(double got, double want) {
   if (std::isnan(want)) return std::isnan(got);
   if (got == want) return true;
+#if defined(__clang__)
+  // Pinned with GCC's build; clang 14's Release build arranges the float arithmetic differently and
+  // moves log-likelihood figures by up to 1e-5 of max(1, |value|) (9.3e-6 when measured), while
+  // every count, token total and greedy match stays equal. A changed prompt or reader moves those.
+  return std::abs(got - want) <= 1e-4 * std::max(1.0, std::abs(want));
+#else
   return std::abs(got - want) <= 1e-12 * std::abs(want);
+#endif
 }
 
 std::string c_double(double v) {

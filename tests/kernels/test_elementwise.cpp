@@ -107,6 +107,36 @@ TEST(LogSumExp, MatchesDoubleReference) {
   EXPECT_EQ(max_value(with_nan.data(), 3), 3.0f);
 }
 
+// max_value and softmax keep sixteen running maxima and a scalar tail: the maximum in every lane,
+// in the tail, first and last, with a NaN elsewhere (ignored unless it comes first).
+TEST(MaxValue, FindsTheMaximumInEveryLaneAndTheTail) {
+  const float nan = std::nanf("");
+  for (int64_t n : {1, 2, 15, 16, 17, 18, 33, 47, 100}) {
+    for (int64_t at = 0; at < n; ++at) {
+      std::vector<float> x(n);
+      for (int64_t i = 0; i < n; ++i) x[i] = -1.0f - static_cast<float>((i * 7) % 13);
+      x[at] = 5.0f;
+      ASSERT_EQ(max_value(x.data(), n), 5.0f) << n << " " << at;
+      const int64_t other = (at + 1) % n;
+      if (other == 0) continue;
+      x[other] = nan;
+      ASSERT_EQ(max_value(x.data(), n), 5.0f) << n << " " << at << " nan at " << other;
+      std::vector<float> p = x;
+      p[other] = -1.0f;
+      softmax_inplace(p.data(), n);
+      ASSERT_GT(p[at], p[other]) << n << " " << at;
+    }
+  }
+  std::vector<float> first_nan(40, 1.0f);
+  first_nan[0] = nan;
+  EXPECT_TRUE(std::isnan(max_value(first_nan.data(), 40)));
+  const float inf = std::numeric_limits<float>::infinity();
+  std::vector<float> masked(40, -inf);
+  EXPECT_EQ(max_value(masked.data(), 40), -inf);
+  softmax_inplace(masked.data(), 40);
+  for (float v : masked) ASSERT_EQ(v, 0.0f);
+}
+
 TEST(SiluMul, MatchesFormulaAndExtremes) {
   std::vector<float> g = random_vec(300, 4, 4.0f), u = random_vec(300, 5, 1.0f), out = g;
   silu_mul_inplace(out.data(), u.data(), 300);
