@@ -4,7 +4,9 @@
 # target crashed (the input is left in <build dir>/crashes/<target>/). Usage: scripts/fuzz.sh [SECONDS]
 # Environment: FUZZ_TARGETS="fuzz_gguf fuzz_safetensors" runs only those; JOBS (default 2) builds;
 # FUZZ_BUILD_DIR (default build-fuzz) is the build folder; FUZZ_NO_BUILD=1 runs the targets already
-# built there (CI's clang sanitizer build, scripts/test.sh, builds them along with the tests).
+# built there (CI's clang sanitizer build, scripts/test.sh, builds them along with the tests);
+# FUZZ_SEED=N makes every run replay libFuzzer's sequence from seed N (CI uses a fixed seed, so that
+# a run finds the same inputs on every clean clone; see docs/reliability.md), random by default.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds="${1:-60}"
@@ -44,6 +46,7 @@ for t in $targets; do
   args=(-max_total_time="$seconds" -rss_limit_mb=2048 -malloc_limit_mb=2048 -timeout=25
         -artifact_prefix="$crashes/" -print_final_stats=1)
   [ -n "$dict" ] && args+=(-dict="fuzz/dict/$dict.dict")
+  [ -n "${FUZZ_SEED:-}" ] && args+=(-seed="$FUZZ_SEED")
   result=ok
   if ! ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
       "$dir/fuzz/$t" "${args[@]}" "$work" "fuzz/corpus/$t" >"$log" 2>&1; then

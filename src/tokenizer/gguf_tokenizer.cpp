@@ -18,6 +18,19 @@ constexpr int kUnknown = 2, kControl = 3, kUserDefined = 4, kByte = 6;
 int64_t int_or(const GgufFile& f, const std::string& key, int64_t fallback) { return f.has(key) ? f.get_int(key) : fallback; }
 bool bool_or(const GgufFile& f, const std::string& key, bool fallback) { return f.has(key) ? f.get_bool(key) : fallback; }
 
+// A special token's id, or -1 when the file names none. A BOS, EOS or unknown id outside the
+// vocabulary would be emitted by encode as a token no embedding row exists for, so it is refused; a
+// padding id there is only ignored (encode never emits it), as llama.cpp ignores such ids.
+int32_t special_id(const GgufFile& f, const std::filesystem::path& path, const std::string& key, size_t n_tokens) {
+  const int64_t id = int_or(f, key, -1);
+  const bool inside = id >= 0 && static_cast<uint64_t>(id) < n_tokens;
+  if (id == -1 || (!inside && key == "tokenizer.ggml.padding_token_id")) return -1;
+  if (!inside)
+    throw Error(path.string() + ": " + key + " is " + std::to_string(id) + ", outside the vocabulary of " +
+                std::to_string(n_tokens) + " tokens");
+  return static_cast<int32_t>(id);
+}
+
 std::unique_ptr<Tokenizer> load_gpt2(const GgufFile& f, const std::filesystem::path& path, std::vector<std::string> tokens,
                                      const std::vector<int64_t>& types) {
   auto p = std::make_unique<HfPipeline>();
@@ -58,16 +71,17 @@ std::unique_ptr<Tokenizer> load_gpt2(const GgufFile& f, const std::filesystem::p
   p->pre_tokenizers.push_back(byte_level);
   p->decoders.push_back(DecoderStep{});  // ByteLevel
   p->has_decoder = true;
-  const int64_t bos = int_or(f, "tokenizer.ggml.bos_token_id", -1), eos = int_or(f, "tokenizer.ggml.eos_token_id", -1);
-  if (bool_or(f, "tokenizer.ggml.add_bos_token", false) && bos >= 0) p->prefix_ids = {static_cast<int32_t>(bos)};
-  if (bool_or(f, "tokenizer.ggml.add_eos_token", false) && eos >= 0) p->suffix_ids = {static_cast<int32_t>(eos)};
+  const int32_t bos = special_id(f, path, "tokenizer.ggml.bos_token_id", tokens.size());
+  const int32_t eos = special_id(f, path, "tokenizer.ggml.eos_token_id", tokens.size());
+  if (bool_or(f, "tokenizer.ggml.add_bos_token", false) && bos >= 0) p->prefix_ids = {bos};
+  if (bool_or(f, "tokenizer.ggml.add_eos_token", false) && eos >= 0) p->suffix_ids = {eos};
   p->description = path.filename().string() + " (GGUF gpt2 vocabulary, pre-tokenizer " + pre + ", " +
                    std::to_string(tokens.size()) + " tokens)";
   TokenizerConfig config;
-  auto name = [&](int64_t id) { return id >= 0 && static_cast<size_t>(id) < tokens.size() ? tokens[id] : std::string(); };
+  auto name = [&](int32_t id) { return id >= 0 ? tokens[static_cast<size_t>(id)] : std::string(); };
   config.bos_token = name(bos);
   config.eos_token = name(eos);
-  config.pad_token = name(int_or(f, "tokenizer.ggml.padding_token_id", -1));
+  config.pad_token = name(special_id(f, path, "tokenizer.ggml.padding_token_id", tokens.size()));
   if (f.has("tokenizer.chat_template")) config.chat_template = f.get_string("tokenizer.chat_template");
   return std::make_unique<HfTokenizer>(std::move(p), config);
 }
@@ -91,12 +105,12 @@ std::unique_ptr<Tokenizer> load_llama(const GgufFile& f, const std::filesystem::
       v.specials.push_back(t);
     }
   }
+  v.unk_id = special_id(f, path, "tokenizer.ggml.unknown_token_id", tokens.size());
+  v.bos_id = special_id(f, path, "tokenizer.ggml.bos_token_id", tokens.size());
+  v.eos_id = special_id(f, path, "tokenizer.ggml.eos_token_id", tokens.size());
+  v.pad_id = special_id(f, path, "tokenizer.ggml.padding_token_id", tokens.size());
   v.pieces = std::move(tokens);
   v.space = "\xE2\x96\x81";
-  v.unk_id = static_cast<int32_t>(int_or(f, "tokenizer.ggml.unknown_token_id", -1));
-  v.bos_id = static_cast<int32_t>(int_or(f, "tokenizer.ggml.bos_token_id", -1));
-  v.eos_id = static_cast<int32_t>(int_or(f, "tokenizer.ggml.eos_token_id", -1));
-  v.pad_id = static_cast<int32_t>(int_or(f, "tokenizer.ggml.padding_token_id", -1));
   v.add_bos = bool_or(f, "tokenizer.ggml.add_bos_token", true);
   v.add_eos = bool_or(f, "tokenizer.ggml.add_eos_token", false);
   v.add_space_prefix = bool_or(f, "tokenizer.ggml.add_space_prefix", true);

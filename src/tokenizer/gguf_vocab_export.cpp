@@ -1,16 +1,16 @@
 #include "tokenizer/gguf_vocab_export.h"
 
-#include <sentencepiece_processor.h>
-
 #include <unordered_map>
 
 #include <nlohmann/json.hpp>
 
 #include "io/gguf_writer.h"
 #include "tokenizer/gguf_pre_tokenizers.h"
+#include "tokenizer/sentencepiece_load.h"
 #include "tokenizer/tokenizer.h"
 #include "util/error.h"
 #include "util/json_file.h"
+#include "util/json_number.h"
 
 namespace optipfair {
 
@@ -48,21 +48,32 @@ void add_common_keys(GgufMetadata& md, const Tokenizer& tok) {
   if (!tok.chat_template().empty()) md.emplace_back("tokenizer.chat_template", gguf_string(tok.chat_template()));
 }
 
+// A token's id in tokenizer.json, below the number of entries (vocabulary plus added tokens), as
+// its loader requires: an id from the file must not size the tables.
+int64_t json_token_id(const json& id, size_t entries, const std::string& piece) {
+  const std::optional<int64_t> i = json_exact_int64(id);
+  if (!i || *i < 0 || static_cast<uint64_t>(*i) >= entries)
+    throw Error("tokenizer.json gives the token '" + piece + "' the id " + id.dump() + ", not below its " +
+                std::to_string(entries) + " entries");
+  return *i;
+}
+
 // tokenizer.json's vocabulary and added tokens by id, with llama.cpp's token types.
 void json_tokens(const json& tj, std::vector<std::string>& tokens, std::vector<int64_t>& types) {
-  for (const auto& [piece, id] : tj.at("model").at("vocab").items()) {
-    const int64_t i = id.get<int64_t>();
-    if (i < 0) throw Error("tokenizer.json gives the token '" + piece + "' a negative id");
+  const json& vocab = tj.at("model").at("vocab");
+  const bool has_added = tj.contains("added_tokens") && tj["added_tokens"].is_array();
+  const size_t entries = vocab.size() + (has_added ? tj["added_tokens"].size() : 0);
+  for (const auto& [piece, id] : vocab.items()) {
+    const int64_t i = json_token_id(id, entries, piece);
     if (i >= static_cast<int64_t>(tokens.size())) {
       tokens.resize(static_cast<size_t>(i + 1));
       types.resize(static_cast<size_t>(i + 1), kNormal);
     }
     tokens[static_cast<size_t>(i)] = piece;
   }
-  if (tj.contains("added_tokens") && tj["added_tokens"].is_array())
+  if (has_added)
     for (const json& a : tj["added_tokens"]) {
-      const int64_t i = a.at("id").get<int64_t>();
-      if (i < 0) continue;
+      const int64_t i = json_token_id(a.at("id"), entries, a.at("content").get<std::string>());
       if (i >= static_cast<int64_t>(tokens.size())) {
         tokens.resize(static_cast<size_t>(i + 1));
         types.resize(static_cast<size_t>(i + 1), kNormal);
@@ -117,8 +128,7 @@ GgufMetadata from_gguf(const fs::path& file) {
 
 GgufMetadata from_sentencepiece(const fs::path& dir, int64_t vocab_size) {
   sentencepiece::SentencePieceProcessor sp;
-  const auto status = sp.Load((dir / "tokenizer.model").string());
-  if (!status.ok()) throw Error("cannot load " + (dir / "tokenizer.model").string() + ": " + status.ToString());
+  sentencepiece_load(sp, dir / "tokenizer.model");
   std::vector<std::string> tokens;
   std::vector<int64_t> types;
   std::vector<float> scores;

@@ -172,6 +172,12 @@ HfTokenizer::HfTokenizer(std::unique_ptr<HfPipeline> pipeline, const TokenizerCo
     vocab_size_ = std::max<int64_t>(vocab_size_, t.id + 1);
     if (t.special) special_ids_.insert(t.id);
   }
+  // tokenizer.json's post-processor names its ids itself: encode would emit one past the vocabulary.
+  for (const auto* ids : {&p_->prefix_ids, &p_->suffix_ids})
+    for (int32_t id : *ids)
+      if (id < 0 || id >= vocab_size_)
+        throw Error("the tokenizer's post-processor adds the token id " + std::to_string(id) +
+                    ", outside the vocabulary of " + std::to_string(vocab_size_) + " tokens");
   auto lookup = [&](const std::string& name) { return name.empty() ? -1 : token_id(name); };
   int32_t bos = lookup(config.bos_token);
   int32_t eos = lookup(config.eos_token);

@@ -8,6 +8,7 @@
 #include "tokenizer/hf_tokenizer.h"
 #include "tokenizer/tokenizer_json_reader.h"
 #include "util/error.h"
+#include "util/json_number.h"
 
 namespace optipfair {
 
@@ -156,6 +157,14 @@ void read_decoder(const json& d, const std::string& where, HfPipeline* p) {
   p->decoders.push_back(step);
 }
 
+// An id the post-processor names by number; HfTokenizer checks it against the vocabulary.
+int32_t post_processor_id(const json& v, const std::string& where) {
+  const std::optional<int64_t> id = json_exact_int64(v);
+  if (!id || *id < INT32_MIN || *id > INT32_MAX)
+    throw Error(where + ": the post-processor's token id " + v.dump() + " is not a 32-bit integer");
+  return static_cast<int32_t>(*id);
+}
+
 void read_post_processor(const json& pp, const std::string& where, HfPipeline* p) {
   if (pp.is_null()) return;
   const std::string type = str(pp, "type");
@@ -183,7 +192,7 @@ void read_post_processor(const json& pp, const std::string& where, HfPipeline* p
       const std::string name = str(item["SpecialToken"], "id");
       std::vector<int32_t> ids;
       if (specials.contains(name) && specials[name].contains("ids"))
-        for (const auto& v : specials[name]["ids"]) ids.push_back(v.get<int32_t>());
+        for (const auto& v : specials[name]["ids"]) ids.push_back(post_processor_id(v, where));
       else
         ids.push_back(id_of(name));
       auto& target = after_sequence ? p->suffix_ids : p->prefix_ids;
@@ -191,8 +200,8 @@ void read_post_processor(const json& pp, const std::string& where, HfPipeline* p
     }
   } else if (type == "RobertaProcessing" || type == "BertProcessing") {
     const json cls = pp.value("cls", json::array()), sep = pp.value("sep", json::array());
-    if (cls.size() == 2) p->prefix_ids = {cls[1].get<int32_t>()};
-    if (sep.size() == 2) p->suffix_ids = {sep[1].get<int32_t>()};
+    if (cls.size() == 2) p->prefix_ids = {post_processor_id(cls[1], where)};
+    if (sep.size() == 2) p->suffix_ids = {post_processor_id(sep[1], where)};
   } else {
     throw Error(where + " uses the post-processor '" + type + "', which optipfair does not support");
   }

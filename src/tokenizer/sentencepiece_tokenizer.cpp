@@ -4,6 +4,7 @@
 #include <sentencepiece_processor.h>
 
 #include "tokenizer/added_tokens.h"
+#include "tokenizer/sentencepiece_load.h"
 #include "tokenizer/tokenizer.h"
 #include "tokenizer/tokenizer_config.h"
 #include "tokenizer/utf8.h"
@@ -16,15 +17,7 @@ namespace {
 class SentencePieceTokenizer : public Tokenizer {
  public:
   explicit SentencePieceTokenizer(const std::filesystem::path& path) {
-    sentencepiece::util::Status status;
-    // The library reports most faults in its status, but its trie builder (Darts) throws its own
-    // exception type for some pieces (one starting with a NUL byte, for one).
-    try {
-      status = sp_.Load(path.string());
-    } catch (const std::exception& e) {
-      throw Error("cannot load the SentencePiece model " + path.string() + ": " + e.what());
-    }
-    if (!status.ok()) throw Error("cannot load the SentencePiece model " + path.string() + ": " + status.ToString());
+    sentencepiece_load(sp_, path);
     const int n = sp_.GetPieceSize();
     for (int id = 0; id < n; ++id) {
       if (sp_.IsControl(id) || sp_.IsUnknown(id)) {
