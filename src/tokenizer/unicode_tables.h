@@ -1,5 +1,5 @@
-// The data behind unicode_classes.h, generated into unicode_tables.cpp by tools/make_unicode_tables
-// from what Hugging Face tokenizers reports (tests/tokenizer/data/hf_unicode_classes.tsv).
+// The data behind unicode_classes.h, generated into unicode_category_runs.cpp and unicode_tables.cpp
+// by tools/make_unicode_tables from what Hugging Face tokenizers reports (tests/tokenizer/data/hf_unicode_classes.tsv).
 #pragma once
 #include <span>
 #include <string_view>
