@@ -11,7 +11,7 @@ case "${1:-}" in
 esac
 packages=(
   build-essential cmake pkg-config
-  nlohmann-json3-dev libcli11-dev libpcre2-dev libsentencepiece-dev
+  nlohmann-json3-dev libsimdjson-dev libcli11-dev libpcre2-dev libsentencepiece-dev
   libcpp-httplib-dev libssl-dev libgtest-dev libcairo2-dev fonts-dejavu-core
   pybind11-dev python3-dev python3-numpy
   libopenmpi-dev openmpi-bin

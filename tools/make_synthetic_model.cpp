@@ -1,5 +1,7 @@
 // Writes a model with random weights in the shape of a real checkpoint, for tests and benchmarks:
 //   make_synthetic_model --preset llama-3.2-1b --dtype bf16 --seed 1 --layers 4 --output DIR
+// With --tokenizer, the model carries a real vocabulary: copied beside an HF folder, written into a
+// GGUF file's tokenizer.* keys (so llama.cpp and llama-bench open the file as it is).
 #include <cctype>
 #include <chrono>
 #include <cstdio>
@@ -10,12 +12,14 @@
 
 #include "io/model_formats.h"
 #include "model/synthetic.h"
+#include "tokenizer/gguf_vocab_export.h"
+#include "tokenizer/tokenizer.h"
 #include "util/error.h"
 
 int main(int argc, char** argv) {
   using namespace optipfair;
   CLI::App app{"Write a random-weight model with the shape of a real checkpoint"};
-  std::string preset, dtype_name_arg = "bf16", output, format = "hf";
+  std::string preset, dtype_name_arg = "bf16", output, format = "hf", tokenizer;
   uint64_t seed = 1;
   int64_t layers = 0;
   bool overwrite = false;
@@ -27,6 +31,9 @@ int main(int argc, char** argv) {
   app.add_option("--layers", layers, "keep only the first N layers (0 = all)")->capture_default_str();
   app.add_option("--output", output, "HF folder (--format hf) or .gguf file (--format gguf)")->required();
   app.add_option("--format", format, "hf or gguf")->check(CLI::IsMember({"hf", "gguf"}))->capture_default_str();
+  app.add_option("--tokenizer", tokenizer,
+                 "a model folder or tokenizer file whose vocabulary the model gets (at most the preset's vocab_size ids)")
+      ->check(CLI::ExistingPath);
   app.add_flag("--overwrite", overwrite, "replace an existing output");
   CLI11_PARSE(app, argc, argv);
 
@@ -39,6 +46,16 @@ int main(int argc, char** argv) {
     const double generated = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     SaveOptions options;
     options.overwrite = overwrite;
+    if (!tokenizer.empty()) {
+      const std::filesystem::path source = std::filesystem::absolute(tokenizer);
+      const int64_t ids = load_tokenizer(source)->vocab_size();
+      if (ids > model.config.vocab_size)
+        throw Error("the tokenizer " + tokenizer + " has " + std::to_string(ids) + " ids, more than the " +
+                    std::to_string(model.config.vocab_size) + " embedding rows of the preset " + preset);
+      if (format == "gguf") options.gguf_metadata = gguf_vocab_metadata(source, model.config.vocab_size);
+      // An HF folder gets the tokenizer files of the folder the tokenizer is in.
+      else model.source = std::filesystem::is_directory(source) ? source : source.parent_path();
+    }
     if (format == "gguf") {
       const auto parent = std::filesystem::absolute(output).parent_path();
       std::filesystem::create_directories(parent);

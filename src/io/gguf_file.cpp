@@ -36,12 +36,18 @@ class Cursor {
     pos_ += sizeof(T);
     return v;
   }
-  std::string read_string(const char* what) {
+  std::string_view read_string_view(const char* what) {
     uint64_t n = read<uint64_t>(what);
     need(static_cast<size_t>(n), what);
-    std::string s(reinterpret_cast<const char*>(data_ + pos_), static_cast<size_t>(n));
+    std::string_view s(reinterpret_cast<const char*>(data_ + pos_), static_cast<size_t>(n));
     pos_ += static_cast<size_t>(n);
     return s;
+  }
+  std::string read_string(const char* what) { return std::string(read_string_view(what)); }
+  const uint8_t* here() const { return data_ + pos_; }
+  void skip(size_t n) {
+    need(n, "metadata");
+    pos_ += n;
   }
 
  private:
@@ -63,7 +69,10 @@ size_t min_encoded_size(uint32_t type) {
   }
 }
 
-GgufValue read_value(Cursor& in, uint32_t type, const std::string& key, const std::string& file, int depth) {
+// `backing` is the mapping `in` reads: arrays of numbers and strings point into it. Null for a
+// single element read again from such an array.
+GgufValue read_value(Cursor& in, uint32_t type, const std::string& key, const std::string& file, int depth,
+                     const std::shared_ptr<MappedFile>& backing) {
   GgufValue v;
   v.gguf_type = type;
   const char* what = "metadata";
@@ -99,8 +108,24 @@ GgufValue read_value(Cursor& in, uint32_t type, const std::string& key, const st
       if (n > in.remaining() / min_size)
         throw Error(file + ": metadata key '" + key + "' claims " + std::to_string(n) +
                     " array elements, more than the file can hold");
-      v.array.reserve(static_cast<size_t>(n));
-      for (uint64_t k = 0; k < n; ++k) v.array.push_back(read_value(in, v.array_type, key, file, depth + 1));
+      if (v.array_type == kGgufArray || !backing) {
+        v.array.reserve(static_cast<size_t>(n));
+        for (uint64_t k = 0; k < n; ++k) v.array.push_back(read_value(in, v.array_type, key, file, depth + 1, backing));
+        break;
+      }
+      v.backing = backing;
+      v.packed = in.here();
+      v.packed_count = n;
+      if (v.array_type == kGgufString) {
+        v.packed_strings.reserve(static_cast<size_t>(n));
+        for (uint64_t k = 0; k < n; ++k) v.packed_strings.push_back(in.read_string_view("metadata"));
+      } else {
+        in.need(static_cast<size_t>(n) * min_size, "metadata");  // n * min_size <= remaining: checked above
+        if (v.array_type == kGgufBool)
+          for (uint64_t k = 0; k < n; ++k)
+            if (v.packed[k] > 1) throw Error(file + ": metadata key '" + key + "' holds an invalid boolean");
+        in.skip(static_cast<size_t>(n) * min_size);
+      }
       break;
     }
     default:
@@ -206,7 +231,7 @@ GgufFile GgufFile::open(const std::filesystem::path& path) {
   for (uint64_t k = 0; k < n_kv; ++k) {
     std::string key = in.read_string("metadata");
     uint32_t type = in.read<uint32_t>("metadata");
-    GgufValue v = read_value(in, type, key, file, 0);
+    GgufValue v = read_value(in, type, key, file, 0, g.file_);
     if (!g.metadata_.emplace(key, std::move(v)).second)
       throw Error(file + " repeats metadata key '" + key + "'");
   }
@@ -315,31 +340,48 @@ const GgufValue& array_value(const std::map<std::string, GgufValue>& md, const s
 }  // namespace
 
 std::vector<std::string> GgufFile::get_string_array(const std::string& key) const {
+  const std::span<const std::string_view> views = get_string_views(key);
+  return std::vector<std::string>(views.begin(), views.end());
+}
+
+std::span<const std::string_view> GgufFile::get_string_views(const std::string& key) const {
   const GgufValue& a = array_value(metadata_, key);
-  std::vector<std::string> out;
-  out.reserve(a.array.size());
-  for (const GgufValue& e : a.array) {
-    if (e.kind != GgufValue::Kind::String)
-      throw Error("GGUF metadata key '" + key + "' is not an array of strings");
-    out.push_back(e.s);
-  }
-  return out;
+  // A file's arrays of strings are always packed; an empty array of any type is an empty list.
+  if (a.array_size() == 0) return {};
+  if (!a.is_packed() || a.array_type != kGgufString)
+    throw Error("GGUF metadata key '" + key + "' is not an array of strings");
+  return a.packed_strings;
 }
 
 std::vector<int64_t> GgufFile::get_int_array(const std::string& key) const {
   const GgufValue& a = array_value(metadata_, key);
   std::vector<int64_t> out;
-  out.reserve(a.array.size());
-  for (const GgufValue& e : a.array) out.push_back(value_as_int(e, key));
+  out.reserve(a.array_size());
+  for (size_t k = 0; k < a.array_size(); ++k) out.push_back(value_as_int(a.array_element(k), key));
   return out;
 }
 
 std::vector<double> GgufFile::get_float_array(const std::string& key) const {
   const GgufValue& a = array_value(metadata_, key);
   std::vector<double> out;
-  out.reserve(a.array.size());
-  for (const GgufValue& e : a.array) out.push_back(value_as_float(e, key));
+  out.reserve(a.array_size());
+  for (size_t k = 0; k < a.array_size(); ++k) out.push_back(value_as_float(a.array_element(k), key));
   return out;
+}
+
+GgufValue GgufValue::array_element(size_t index) const {
+  if (!is_packed()) return array[index];
+  static const std::string kNoName;
+  if (array_type == kGgufString) {
+    GgufValue v;
+    v.kind = Kind::String;
+    v.gguf_type = kGgufString;
+    v.s = std::string(packed_strings[index]);
+    return v;
+  }
+  const size_t size = min_encoded_size(array_type);  // the exact size of a number or boolean
+  Cursor in(packed + index * size, size, kNoName);
+  return read_value(in, array_type, kNoName, kNoName, 0, nullptr);
 }
 
 const GgufTensorInfo* GgufFile::find_tensor(const std::string& name) const {

@@ -4,7 +4,9 @@
 #include <filesystem>
 #include <map>
 #include <memory>
+#include <span>
 #include <string>
+#include <string_view>
 #include <variant>
 #include <vector>
 
@@ -13,8 +15,11 @@
 
 namespace optipfair {
 
-// One metadata value. Arrays hold their elements; all integers widen to int64 / uint64,
-// floats to double, so callers need not care about the stored width.
+// One metadata value. All integers widen to int64 / uint64, floats to double, so callers need not
+// care about the stored width. Arrays come in two forms, read through array_size / array_element:
+// built in memory (and arrays of arrays), one GgufValue per element in `array`; or read from a
+// file, where an array of numbers or strings stays in the mapped file (a vocabulary is 400k
+// strings: one GgufValue each would be 50 MB of fresh memory on every load).
 struct GgufValue {
   enum class Kind { Int, UInt, Float, Bool, String, Array };
   Kind kind = Kind::Int;
@@ -26,6 +31,17 @@ struct GgufValue {
   std::string s;
   std::vector<GgufValue> array;
   uint32_t array_type = 0;              // element type id for arrays
+
+  // The file form: `packed_count` elements of array_type from `packed` (numbers, little-endian as
+  // stored) or as `packed_strings` (strings); `backing` keeps the mapping alive for copies.
+  std::shared_ptr<const MappedFile> backing;
+  const uint8_t* packed = nullptr;
+  uint64_t packed_count = 0;
+  std::vector<std::string_view> packed_strings;
+
+  bool is_packed() const { return backing != nullptr; }
+  size_t array_size() const { return is_packed() ? static_cast<size_t>(packed_count) : array.size(); }
+  GgufValue array_element(size_t index) const;  // index below array_size()
 };
 
 struct GgufTensorInfo {
@@ -52,6 +68,9 @@ class GgufFile {
   double get_float(const std::string& key) const;      // Float, Int or UInt
   bool get_bool(const std::string& key) const;
   std::vector<std::string> get_string_array(const std::string& key) const;
+  // The same without copies: views of the mapped file, valid while this GgufFile (or a copy of the
+  // value) lives.
+  std::span<const std::string_view> get_string_views(const std::string& key) const;
   std::vector<int64_t> get_int_array(const std::string& key) const;
   std::vector<double> get_float_array(const std::string& key) const;
 

@@ -66,8 +66,9 @@ void put_value(std::ostream& out, const GgufValue& v, const std::string& key) {
     case kGgufString: put_string(out, v.s); break;
     case kGgufArray:
       put<uint32_t>(out, v.array_type);
-      put<uint64_t>(out, v.array.size());
-      for (const GgufValue& e : v.array) {
+      put<uint64_t>(out, v.array_size());
+      for (size_t k = 0; k < v.array_size(); ++k) {
+        const GgufValue e = v.array_element(k);
         if (e.gguf_type != v.array_type)
           throw Error("GGUF metadata key '" + key + "' mixes element types in one array");
         put_value(out, e, key);

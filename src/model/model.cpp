@@ -1,10 +1,9 @@
 #include "model/model.h"
 
-#include <sys/mman.h>
-
 #include <cstdlib>
 
 #include "util/error.h"
+#include "util/large_alloc.h"
 
 namespace optipfair {
 
@@ -13,13 +12,8 @@ namespace fs = std::filesystem;
 void* Model::allocate(size_t bytes) {
   // Large tensors (pruned copies) sit on 2 MiB pages where the kernel allows it: filling 400 MB of
   // fresh 4 KiB pages costs ~100k page faults, which took most of a 1B-shaped model's prune time.
-  constexpr size_t kHugePage = size_t{2} << 20;
-  const bool huge = bytes >= 2 * kHugePage;
-  const size_t align = huge ? kHugePage : 64;
-  const size_t rounded = (bytes + align - 1) / align * align;
-  void* p = std::aligned_alloc(align, rounded == 0 ? align : rounded);
+  void* p = large_alloc(bytes);
   if (!p) throw Error("out of memory allocating " + std::to_string(bytes) + " bytes");
-  if (huge) madvise(p, rounded, MADV_HUGEPAGE);  // advice only: failure changes nothing
   storage.push_back(std::shared_ptr<const void>(p, [](const void* q) { std::free(const_cast<void*>(q)); }));
   return p;
 }

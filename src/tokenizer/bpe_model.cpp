@@ -8,19 +8,17 @@
 
 namespace optipfair {
 
-void BpeModel::set_vocab(VocabMap vocab, size_t id_limit) {
-  vocab_ = std::move(vocab);
+void BpeModel::set_vocab(std::span<const VocabEntry> vocab, size_t id_limit) {
   size_t table_size = 0;
-  for (const auto& [piece, id] : vocab_) {
-    if (id < 0) throw Error("tokenizer vocabulary has a negative id for '" + piece + "'");
+  for (const auto& [piece, id] : vocab) {
+    if (id < 0) throw Error("tokenizer vocabulary has a negative id for '" + std::string(piece) + "'");
     if (static_cast<size_t>(id) >= id_limit)
-      throw Error("tokenizer vocabulary id " + std::to_string(id) + " of '" + piece + "' is not below " +
+      throw Error("tokenizer vocabulary id " + std::to_string(id) + " of '" + std::string(piece) + "' is not below " +
                   std::to_string(id_limit) + ", the number of vocabulary entries and added tokens");
     table_size = std::max(table_size, static_cast<size_t>(id) + 1);
   }
-  id_to_piece_.assign(table_size, std::string());
-  for (const auto& [piece, id] : vocab_) id_to_piece_[static_cast<size_t>(id)] = piece;
-  merges_.reserve(vocab_.size() * 2);
+  pieces_.build(vocab, table_size);
+  merges_.reserve(vocab.size() * 2);
   for (int b = 0; b < 256; ++b) {
     char name[8];
     std::snprintf(name, sizeof(name), "<0x%02X>", b);
@@ -28,33 +26,56 @@ void BpeModel::set_vocab(VocabMap vocab, size_t id_limit) {
   }
 }
 
-int32_t BpeModel::find(std::string_view piece) const {
-  auto it = vocab_.find(piece);
-  return it == vocab_.end() ? -1 : it->second;
-}
-
-void BpeModel::add_merge(std::string_view left, std::string_view right) {
-  int32_t a = find(left), b = find(right);
-  merged_buffer_.assign(left);
-  merged_buffer_.append(right);
-  int32_t id = find(merged_buffer_);
-  if (a < 0 || b < 0 || id < 0) {
-    const std::string where = "tokenizer merge " + std::to_string(merges_.size()) + " ('" + std::string(left) +
-                              "' + '" + std::string(right) + "')";
-    if (a < 0) throw Error(where + " names '" + std::string(left) + "', which is not in the vocabulary");
-    if (b < 0) throw Error(where + " names '" + std::string(right) + "', which is not in the vocabulary");
-    throw Error(where + " produces '" + merged_buffer_ + "', which is not in the vocabulary");
+void BpeModel::add_merges(std::span<const MergePair> merges) {
+  // Every lookup misses the cache (the tables are megabytes, the order random): hash and prefetch a
+  // whole batch, then resolve it, so that the misses overlap instead of following one another.
+  constexpr size_t kBatch = 32;
+  std::string joined;
+  std::array<uint64_t, 3 * kBatch> hashes;
+  std::array<int32_t, 3 * kBatch> ids;
+  std::array<size_t, kBatch + 1> joined_at;
+  for (size_t start = 0; start < merges.size(); start += kBatch) {
+    const size_t n = std::min(kBatch, merges.size() - start);
+    const MergePair* batch = merges.data() + start;
+    joined.clear();
+    for (size_t i = 0; i < n; ++i) {
+      joined_at[i] = joined.size();
+      joined.append(batch[i].first).append(batch[i].second);
+    }
+    joined_at[n] = joined.size();
+    auto merged = [&](size_t i) { return std::string_view(joined).substr(joined_at[i], joined_at[i + 1] - joined_at[i]); };
+    for (size_t i = 0; i < n; ++i) {
+      const std::string_view keys[3] = {batch[i].first, batch[i].second, merged(i)};
+      for (size_t k = 0; k < 3; ++k) pieces_.prefetch(hashes[3 * i + k] = PieceTable::hash(keys[k]));
+    }
+    for (size_t i = 0; i < n; ++i) {
+      ids[3 * i] = pieces_.find(batch[i].first, hashes[3 * i]);
+      ids[3 * i + 1] = pieces_.find(batch[i].second, hashes[3 * i + 1]);
+      ids[3 * i + 2] = pieces_.find(merged(i), hashes[3 * i + 2]);
+      if (ids[3 * i] >= 0 && ids[3 * i + 1] >= 0) merges_.prefetch(ids[3 * i], ids[3 * i + 1]);
+    }
+    for (size_t i = 0; i < n; ++i) {
+      const auto [left, right] = batch[i];
+      const int32_t a = ids[3 * i], b = ids[3 * i + 1], id = ids[3 * i + 2];
+      if (a < 0 || b < 0 || id < 0) {
+        const std::string where = "tokenizer merge " + std::to_string(merges_.size()) + " ('" + std::string(left) +
+                                  "' + '" + std::string(right) + "')";
+        if (a < 0) throw Error(where + " names '" + std::string(left) + "', which is not in the vocabulary");
+        if (b < 0) throw Error(where + " names '" + std::string(right) + "', which is not in the vocabulary");
+        throw Error(where + " produces '" + std::string(merged(i)) + "', which is not in the vocabulary");
+      }
+      // A repeated pair keeps its first (best) rank, as the later entry could never fire.
+      merges_.insert(a, b, MergeTable::Merge{static_cast<int32_t>(merges_.size()), id});
+    }
   }
-  // A repeated pair keeps its first (best) rank, as the later entry could never fire.
-  merges_.try_emplace(pair_key(a, b), Merge{static_cast<int32_t>(merges_.size()), id});
 }
 
 void BpeModel::encode_word(std::string_view word, std::vector<int32_t>* out) const {
   if (word.empty()) return;
   if (ignore_merges) {
-    auto it = vocab_.find(word);
-    if (it != vocab_.end()) {
-      out->push_back(it->second);
+    const int32_t id = find(word);
+    if (id >= 0) {
+      out->push_back(id);
       return;
     }
   }
@@ -93,15 +114,13 @@ void BpeModel::merge_word(std::string_view word, std::vector<int32_t>* out) cons
   };
   bool last_was_unk = false;
   size_t pos = 0;
-  std::string character;
   while (pos < word.size()) {
     size_t len = utf8_len(static_cast<unsigned char>(word[pos]));
     if (pos + len > word.size()) len = word.size() - pos;
-    character.assign(word.substr(pos, len));
+    const std::string_view character = word.substr(pos, len);
     pos += len;
-    auto it = vocab_.find(character);
-    if (it != vocab_.end()) {
-      push(it->second);
+    if (const int32_t id = find(character); id >= 0) {
+      push(id);
       last_was_unk = false;
       continue;
     }
@@ -130,8 +149,8 @@ void BpeModel::merge_word(std::string_view word, std::vector<int32_t>* out) cons
     if (left < 0) return;
     int32_t right = symbols[left].next;
     if (right < 0) return;
-    auto it = merges_.find(pair_key(symbols[left].id, symbols[right].id));
-    if (it != merges_.end()) queue.push({it->second.rank, left, it->second.id});
+    if (const MergeTable::Merge* m = merges_.find(symbols[left].id, symbols[right].id))
+      queue.push({m->rank, left, m->id});
   };
   for (int32_t i = 0; i + 1 < static_cast<int32_t>(symbols.size()); ++i) consider(i);
 
@@ -141,8 +160,8 @@ void BpeModel::merge_word(std::string_view word, std::vector<int32_t>* out) cons
     Symbol& left = symbols[top.pos];
     if (!left.alive || left.next < 0) continue;
     // The pair may have changed since it was queued: only merge if it still yields this token.
-    auto it = merges_.find(pair_key(left.id, symbols[left.next].id));
-    if (it == merges_.end() || it->second.rank != top.rank || it->second.id != top.id) continue;
+    const MergeTable::Merge* m = merges_.find(left.id, symbols[left.next].id);
+    if (!m || m->rank != top.rank || m->id != top.id) continue;
     Symbol& right = symbols[left.next];
     left.id = top.id;
     right.alive = false;

@@ -5,29 +5,29 @@
 #include <array>
 #include <cstdint>
 #include <mutex>
+#include <span>
 #include <string>
 #include <string_view>
 #include <unordered_map>
 #include <vector>
 
-namespace optipfair {
+#include "tokenizer/bpe_tables.h"
 
-// Lets lookups take a string_view without building a std::string.
-struct StringHash {
-  using is_transparent = void;
-  size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
-};
-using VocabMap = std::unordered_map<std::string, int32_t, StringHash, std::equal_to<>>;
+namespace optipfair {
 
 class BpeModel {
  public:
-  // Vocabulary first; ids may have holes (they are then empty pieces). Every id must be below
-  // id_limit (what the file can account for: its entries and added tokens), which bounds the id ->
-  // piece table by the file's own size; Error otherwise.
-  void set_vocab(VocabMap vocab, size_t id_limit);
-  // Adds the next merge (rank = number added so far). Throws Error naming the missing token when
-  // `left`, `right` or their concatenation is not in the vocabulary.
-  void add_merge(std::string_view left, std::string_view right);
+  // Vocabulary first, as (piece, id) in file order; ids may have holes (they are then empty
+  // pieces), and a piece listed twice is found under its later id. Every id must be below id_limit
+  // (what the file can account for: its entries and added tokens), which bounds the id -> piece
+  // table by the file's own size; Error otherwise.
+  void set_vocab(std::span<const VocabEntry> vocab, size_t id_limit);
+  // Adds the next merges in order (rank = distinct pairs added so far; a repeated pair keeps its
+  // first rank). Throws Error naming the missing token when a `left`, `right` or their
+  // concatenation is not in the vocabulary. A batch's lookups overlap their cache misses: pass
+  // merges a few hundred at a time rather than one by one.
+  using MergePair = std::pair<std::string_view, std::string_view>;
+  void add_merges(std::span<const MergePair> merges);
 
   bool ignore_merges = false;
   bool byte_fallback = false;  // unknown characters become their <0xXX> byte tokens
@@ -37,24 +37,16 @@ class BpeModel {
   // Appends the ids of one word to *out.
   void encode_word(std::string_view word, std::vector<int32_t>* out) const;
 
-  int32_t find(std::string_view piece) const;  // -1 when absent
-  const std::vector<std::string>& pieces() const { return id_to_piece_; }
-  size_t merge_count() const { return merges_.size(); }
+  int32_t find(std::string_view piece) const { return pieces_.find(piece); }  // -1 when absent
+  size_t vocab_size() const { return pieces_.id_count(); }  // one past the largest id
+  std::string_view piece(int32_t id) const { return pieces_.piece(id); }  // id below vocab_size()
+  size_t merge_count() const { return merges_.size(); }  // distinct pairs
 
  private:
-  struct Merge {
-    int32_t rank;
-    int32_t id;
-  };
-  static uint64_t pair_key(int32_t a, int32_t b) {
-    return (static_cast<uint64_t>(static_cast<uint32_t>(a)) << 32) | static_cast<uint32_t>(b);
-  }
   void merge_word(std::string_view word, std::vector<int32_t>* out) const;
 
-  VocabMap vocab_;
-  std::string merged_buffer_;
-  std::vector<std::string> id_to_piece_;
-  std::unordered_map<uint64_t, Merge> merges_;
+  PieceTable pieces_;
+  MergeTable merges_;
   std::array<int32_t, 256> byte_ids_{};
 
   // Words repeat a lot in running text; the cache makes the merge loop run once per distinct word.

@@ -31,13 +31,13 @@ int32_t special_id(const GgufFile& f, const std::filesystem::path& path, const s
   return static_cast<int32_t>(id);
 }
 
-std::unique_ptr<Tokenizer> load_gpt2(const GgufFile& f, const std::filesystem::path& path, std::vector<std::string> tokens,
-                                     const std::vector<int64_t>& types) {
+std::unique_ptr<Tokenizer> load_gpt2(const GgufFile& f, const std::filesystem::path& path,
+                                     std::span<const std::string_view> tokens, const std::vector<int64_t>& types) {
   auto p = std::make_unique<HfPipeline>();
-  VocabMap vocab;
+  VocabList vocab;
   vocab.reserve(tokens.size());
-  for (size_t i = 0; i < tokens.size(); ++i) vocab.try_emplace(tokens[i], static_cast<int32_t>(i));
-  p->model.set_vocab(std::move(vocab), tokens.size());
+  for (size_t i = 0; i < tokens.size(); ++i) vocab.emplace_back(tokens[i], static_cast<int32_t>(i));
+  p->model.set_vocab(vocab, tokens.size());
   const std::string pre = f.has("tokenizer.ggml.pre") ? f.get_string("tokenizer.ggml.pre") : "default";
   const GgufPreTokenizer* rules = find_gguf_pre_tokenizer(pre);
   if (!rules) {
@@ -48,16 +48,25 @@ std::unique_ptr<Tokenizer> load_gpt2(const GgufFile& f, const std::filesystem::p
   }
   // llama.cpp gives Llama-3's vocabulary tokenizers' ignore_merges behaviour.
   p->model.ignore_merges = rules->name == "llama-bpe";
-  for (const auto& merge : f.get_string_array("tokenizer.ggml.merges")) {
-    size_t space = merge.find(' ', 1);
-    if (space == std::string::npos) throw Error(path.string() + ": the merge '" + merge + "' is not two tokens separated by a space");
-    p->model.add_merge(std::string_view(merge).substr(0, space), std::string_view(merge).substr(space + 1));
+  // Views of the mapped file, a few hundred at a time (the batch overlaps the lookups' cache misses).
+  std::vector<BpeModel::MergePair> batch;
+  batch.reserve(256);
+  for (const std::string_view merge : f.get_string_views("tokenizer.ggml.merges")) {
+    const size_t space = merge.find(' ', 1);
+    if (space == std::string_view::npos)
+      throw Error(path.string() + ": the merge '" + std::string(merge) + "' is not two tokens separated by a space");
+    batch.emplace_back(merge.substr(0, space), merge.substr(space + 1));
+    if (batch.size() == batch.capacity()) {
+      p->model.add_merges(batch);
+      batch.clear();
+    }
   }
+  p->model.add_merges(batch);
   for (size_t i = 0; i < types.size() && i < tokens.size(); ++i) {
     if (types[i] != kControl && types[i] != kUserDefined && types[i] != kUnknown) continue;
     AddedToken t;
     t.id = static_cast<int32_t>(i);
-    t.content = tokens[i];
+    t.content = std::string(tokens[i]);
     t.special = types[i] != kUserDefined;
     p->added.add(t);
   }
@@ -78,7 +87,7 @@ std::unique_ptr<Tokenizer> load_gpt2(const GgufFile& f, const std::filesystem::p
   p->description = path.filename().string() + " (GGUF gpt2 vocabulary, pre-tokenizer " + pre + ", " +
                    std::to_string(tokens.size()) + " tokens)";
   TokenizerConfig config;
-  auto name = [&](int32_t id) { return id >= 0 ? tokens[static_cast<size_t>(id)] : std::string(); };
+  auto name = [&](int32_t id) { return id >= 0 ? std::string(tokens[static_cast<size_t>(id)]) : std::string(); };
   config.bos_token = name(bos);
   config.eos_token = name(eos);
   config.pad_token = name(special_id(f, path, "tokenizer.ggml.padding_token_id", tokens.size()));
@@ -125,11 +134,11 @@ std::unique_ptr<Tokenizer> load_tokenizer_gguf(const std::filesystem::path& path
   if (!f.has("tokenizer.ggml.model") || !f.has("tokenizer.ggml.tokens"))
     throw Error(path.string() + " holds no vocabulary (no tokenizer.ggml.model / tokenizer.ggml.tokens)");
   const std::string model = f.get_string("tokenizer.ggml.model");
-  auto tokens = f.get_string_array("tokenizer.ggml.tokens");
+  const std::span<const std::string_view> tokens = f.get_string_views("tokenizer.ggml.tokens");
   std::vector<int64_t> types;
   if (f.has("tokenizer.ggml.token_type")) types = f.get_int_array("tokenizer.ggml.token_type");
-  if (model == "gpt2") return load_gpt2(f, path, std::move(tokens), types);
-  if (model == "llama") return load_llama(f, path, std::move(tokens), types);
+  if (model == "gpt2") return load_gpt2(f, path, tokens, types);
+  if (model == "llama") return load_llama(f, path, std::vector<std::string>(tokens.begin(), tokens.end()), types);
   throw Error(path.string() + " has the tokenizer model '" + model + "'; optipfair supports 'gpt2' and 'llama'");
 }
 

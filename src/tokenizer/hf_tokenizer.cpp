@@ -167,7 +167,7 @@ void strip_chars(std::string& s, const std::string& c, int start, int stop) {
 
 HfTokenizer::HfTokenizer(std::unique_ptr<HfPipeline> pipeline, const TokenizerConfig& config) : p_(std::move(pipeline)) {
   description_ = p_->description;
-  vocab_size_ = static_cast<int64_t>(p_->model.pieces().size());
+  vocab_size_ = static_cast<int64_t>(p_->model.vocab_size());
   for (const auto& t : p_->added.tokens()) {
     vocab_size_ = std::max<int64_t>(vocab_size_, t.id + 1);
     if (t.special) special_ids_.insert(t.id);
@@ -200,9 +200,9 @@ int32_t HfTokenizer::token_id(const std::string& content) const {
 
 std::string HfTokenizer::token_text(int32_t id) const {
   if (const AddedToken* t = p_->added.by_id(id)) return t->content;
-  if (id < 0 || static_cast<size_t>(id) >= p_->model.pieces().size())
+  if (id < 0 || static_cast<size_t>(id) >= p_->model.vocab_size())
     throw Error("token id " + std::to_string(id) + " is outside the vocabulary of " + std::to_string(vocab_size_) + " tokens");
-  return p_->model.pieces()[static_cast<size_t>(id)];
+  return std::string(p_->model.piece(id));
 }
 
 std::vector<int32_t> HfTokenizer::encode(std::string_view raw, const EncodeOptions& options) const {
@@ -297,7 +297,7 @@ std::string HfTokenizer::decode(std::span<const int32_t> ids, bool skip_special_
   for (int32_t id : ids) {
     if (skip_special_tokens && is_special(id)) continue;
     if (const AddedToken* t = p_->added.by_id(id)) tokens.push_back(t->content);
-    else if (id >= 0 && static_cast<size_t>(id) < p_->model.pieces().size()) tokens.push_back(p_->model.pieces()[static_cast<size_t>(id)]);
+    else if (id >= 0 && static_cast<size_t>(id) < p_->model.vocab_size()) tokens.emplace_back(p_->model.piece(id));
   }
   if (!p_->has_decoder) {
     std::string joined;

@@ -79,7 +79,4 @@ class HfTokenizer : public Tokenizer {
   int64_t vocab_size_ = 0;
 };
 
-// Parses tokenizer.json text (`where` names it in errors).
-std::unique_ptr<HfPipeline> parse_tokenizer_json(const std::string& json_text, const std::string& where);
-
 }  // namespace optipfair

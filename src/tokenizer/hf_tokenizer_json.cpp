@@ -1,10 +1,8 @@
 // Reading tokenizer.json into an HfPipeline. Anything the pipeline cannot reproduce exactly is
 // refused with an Error naming it, rather than encoded differently from Hugging Face.
-#include <fstream>
-#include <sstream>
-
 #include <nlohmann/json.hpp>
 
+#include "io/mapped_file.h"
 #include "tokenizer/hf_tokenizer.h"
 #include "tokenizer/tokenizer_json_reader.h"
 #include "util/error.h"
@@ -207,8 +205,8 @@ void read_post_processor(const json& pp, const std::string& where, HfPipeline* p
   }
 }
 
-void read_model(const json& m, TokenizerJsonDocument& doc, size_t id_limit, const std::string& where,
-                HfPipeline* p) {
+void read_model(const json& m, TokenizerJsonReader& reader, const TokenizerJsonDocument& doc, size_t id_limit,
+                const std::string& where, HfPipeline* p) {
   const std::string type = str(m, "type", m.contains("merges") ? "BPE" : "");
   if (type != "BPE")
     throw Error(where + " has model type '" + type + "'; optipfair supports only BPE tokenizer.json models");
@@ -216,7 +214,7 @@ void read_model(const json& m, TokenizerJsonDocument& doc, size_t id_limit, cons
     throw Error(where + " uses continuing_subword_prefix / end_of_word_suffix, which optipfair does not support");
   if (!doc.has_vocab) throw Error(where + " has no model.vocab object");
   BpeModel& model = p->model;
-  model.set_vocab(std::move(doc.vocab), id_limit);
+  model.set_vocab(doc.vocab, id_limit);
   model.ignore_merges = flag(m, "ignore_merges", false);
   model.byte_fallback = flag(m, "byte_fallback", false);
   model.fuse_unk = flag(m, "fuse_unk", false);
@@ -225,15 +223,24 @@ void read_model(const json& m, TokenizerJsonDocument& doc, size_t id_limit, cons
     model.unk_id = model.find(unk);
     if (model.unk_id < 0) throw Error(where + ": the unk_token '" + unk + "' is not in the vocabulary");
   }
-  for (const auto& [left, right] : doc.merges) model.add_merge(left, right);
+  std::vector<BpeModel::MergePair> batch;
+  batch.reserve(256);
+  reader.for_each_merge([&](std::string_view left, std::string_view right) {
+    batch.emplace_back(left, right);
+    if (batch.size() == batch.capacity()) {
+      model.add_merges(batch);
+      batch.clear();
+    }
+  });
+  model.add_merges(batch);
 }
 
-}  // namespace
-
-std::unique_ptr<HfPipeline> parse_tokenizer_json(const std::string& text, const std::string& where) {
+// `text` is followed by TokenizerJsonReader::kPadding readable bytes.
+std::unique_ptr<HfPipeline> parse_tokenizer_json(std::string_view text, const std::string& where) {
+  TokenizerJsonReader reader(text, where);
   TokenizerJsonDocument doc;
   try {
-    doc = read_tokenizer_json(text, where);
+    doc = reader.read();
   } catch (const json::exception& e) {
     throw Error(where + " is not valid JSON: " + e.what());
   }
@@ -245,7 +252,7 @@ std::unique_ptr<HfPipeline> parse_tokenizer_json(const std::string& text, const 
     // Ids index tables sized by the largest one: a file accounts for at most one id per entry.
     const size_t added = j.contains("added_tokens") && j["added_tokens"].is_array() ? j["added_tokens"].size() : 0;
     const size_t id_limit = doc.vocab.size() + added;
-    read_model(j["model"], doc, id_limit, where, p.get());
+    read_model(j["model"], reader, doc, id_limit, where, p.get());
     for (const auto& t : j.value("added_tokens", json::array())) {
       AddedToken token;
       const json& id = t.at("id");
@@ -271,17 +278,16 @@ std::unique_ptr<HfPipeline> parse_tokenizer_json(const std::string& text, const 
   bool byte_level = false;
   for (const auto& s : p->pre_tokenizers) byte_level = byte_level || s.kind == PreTokenizerStep::Kind::ByteLevel;
   p->description = "tokenizer.json (BPE, " + std::string(byte_level ? "byte-level" : "SentencePiece-style") + ", " +
-                   std::to_string(p->model.pieces().size()) + " tokens, " + std::to_string(p->model.merge_count()) + " merges)";
+                   std::to_string(p->model.vocab_size()) + " tokens, " + std::to_string(p->model.merge_count()) + " merges)";
   return p;
 }
 
+}  // namespace
+
 std::unique_ptr<Tokenizer> load_tokenizer_json(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary | std::ios::ate);
-  if (!in) throw Error("cannot open tokenizer file " + path.string());
-  std::string text(static_cast<size_t>(in.tellg()), '\0');
-  in.seekg(0);
-  in.read(text.data(), static_cast<std::streamsize>(text.size()));
-  if (!in) throw Error("cannot read tokenizer file " + path.string());
+  // Mapped, not read: Llama-3's 17 MB file is then never copied.
+  const auto file = MappedFile::open(path, TokenizerJsonReader::kPadding);
+  const std::string_view text(reinterpret_cast<const char*>(file->data()), file->size());
   auto pipeline = parse_tokenizer_json(text, path.string());
   return std::make_unique<HfTokenizer>(std::move(pipeline), read_tokenizer_config(path.parent_path()));
 }

@@ -145,14 +145,58 @@ TEST(GgufFile, AllMetadataTypesRoundTrip) {
   EXPECT_EQ(g.get_string_array("strs"), (std::vector<std::string>{"a", "", "ccc"}));
   EXPECT_EQ(g.get_float_array("floats"), (std::vector<double>{0.5, -1.0}));
   const GgufValue& nested = g.metadata().at("nested");
-  ASSERT_EQ(nested.array.size(), 2u);
-  EXPECT_EQ(nested.array[0].array[1].i, 2);
+  ASSERT_EQ(nested.array_size(), 2u);
+  EXPECT_EQ(nested.array_element(0).array_element(1).i, 2);
   EXPECT_TRUE(g.get_int_array("empty").empty());
   EXPECT_EQ(g.get_int("general.alignment"), 64);
   EXPECT_EQ(reinterpret_cast<uintptr_t>(g.find_tensor("z")->data) % 64, 0u);
   EXPECT_EQ(g.find_tensor("z")->dtype, DType::BF16);
   EXPECT_THROW(g.get_string_array("floats"), Error);
   EXPECT_THROW(g.get_bool("u8"), Error);
+}
+
+// Arrays of numbers and strings stay in the mapped file: a copied value keeps the mapping alive
+// after the GgufFile is gone, and writes back the same elements.
+TEST(GgufFile, PackedArraysOutliveTheFileAndWriteBack) {
+  test::ScratchDir dir;
+  GgufWriter w(32);
+  w.set("strs", gguf_string_array({"a", "", "ccc"}));
+  w.set("ints", gguf_int32_array({-1, 7}));
+  w.set("bools", gguf_array(kGgufBool, {gguf_bool(true), gguf_bool(false)}));
+  w.write(dir / "a.gguf");
+  GgufMetadata copied;
+  {
+    const GgufFile g = GgufFile::open(dir / "a.gguf");
+    const auto views = g.get_string_views("strs");
+    ASSERT_EQ(views.size(), 3u);
+    EXPECT_EQ(views[2], "ccc");
+    for (const auto& kv : g.metadata())
+      if (kv.first != "general.alignment") copied.push_back(kv);
+  }
+  GgufWriter again(32);
+  for (auto& [key, value] : copied) {
+    EXPECT_TRUE(value.is_packed()) << key;
+    again.set(key, value);
+  }
+  again.write(dir / "b.gguf");
+  const GgufFile b = GgufFile::open(dir / "b.gguf");
+  EXPECT_EQ(b.get_string_array("strs"), (std::vector<std::string>{"a", "", "ccc"}));
+  EXPECT_EQ(b.get_int_array("ints"), (std::vector<int64_t>{-1, 7}));
+  EXPECT_TRUE(b.metadata().at("bools").array_element(0).b);
+  EXPECT_FALSE(b.metadata().at("bools").array_element(1).b);
+
+  // A boolean element other than 0 or 1 is refused, as a single boolean is.
+  std::string bytes = read_file(dir / "a.gguf");
+  const size_t at = bytes.find("bools");
+  ASSERT_NE(at, std::string::npos);
+  bytes[at + 5 + 4 + 4 + 8] = 2;  // after the key: value type, element type, count
+  std::ofstream(dir / "c.gguf", std::ios::binary) << bytes;
+  try {
+    GgufFile::open(dir / "c.gguf");
+    ADD_FAILURE() << "no error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("metadata key 'bools' holds an invalid boolean"), std::string::npos) << e.what();
+  }
 }
 
 TEST(GgufFile, Version2IsAccepted) {

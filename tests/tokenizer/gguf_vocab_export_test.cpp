@@ -31,9 +31,9 @@ bool same_value(const GgufValue& a, const GgufValue& b) {
     case GgufValue::Kind::Bool: return a.b == b.b;
     case GgufValue::Kind::String: return a.s == b.s;
     case GgufValue::Kind::Array:
-      if (a.array.size() != b.array.size()) return false;
-      for (size_t i = 0; i < a.array.size(); ++i)
-        if (!same_value(a.array[i], b.array[i])) return false;
+      if (a.array_size() != b.array_size()) return false;
+      for (size_t i = 0; i < a.array_size(); ++i)
+        if (!same_value(a.array_element(i), b.array_element(i))) return false;
       return true;
     default: return false;
   }
