@@ -70,6 +70,18 @@ void BpeModel::add_merges(std::span<const MergePair> merges) {
   }
 }
 
+void BpeModel::queue_merge(std::string_view left, std::string_view right) {
+  constexpr size_t kQueued = 256;
+  if (queued_merges_.capacity() < kQueued) queued_merges_.reserve(kQueued);
+  queued_merges_.emplace_back(left, right);
+  if (queued_merges_.size() == kQueued) flush_merges();
+}
+
+void BpeModel::flush_merges() {
+  add_merges(queued_merges_);
+  queued_merges_.clear();
+}
+
 void BpeModel::encode_word(std::string_view word, std::vector<int32_t>* out) const {
   if (word.empty()) return;
   if (ignore_merges) {

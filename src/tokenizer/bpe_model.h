@@ -28,6 +28,10 @@ class BpeModel {
   // merges a few hundred at a time rather than one by one.
   using MergePair = std::pair<std::string_view, std::string_view>;
   void add_merges(std::span<const MergePair> merges);
+  // The same for merges that arrive one by one (a file being read): they are queued and added a
+  // batch at a time. The views must stay valid until flush_merges, which follows the last one.
+  void queue_merge(std::string_view left, std::string_view right);
+  void flush_merges();
 
   bool ignore_merges = false;
   bool byte_fallback = false;  // unknown characters become their <0xXX> byte tokens
@@ -47,6 +51,7 @@ class BpeModel {
 
   PieceTable pieces_;
   MergeTable merges_;
+  std::vector<MergePair> queued_merges_;
   std::array<int32_t, 256> byte_ids_{};
 
   // Words repeat a lot in running text; the cache makes the merge loop run once per distinct word.

@@ -48,20 +48,13 @@ std::unique_ptr<Tokenizer> load_gpt2(const GgufFile& f, const std::filesystem::p
   }
   // llama.cpp gives Llama-3's vocabulary tokenizers' ignore_merges behaviour.
   p->model.ignore_merges = rules->name == "llama-bpe";
-  // Views of the mapped file, a few hundred at a time (the batch overlaps the lookups' cache misses).
-  std::vector<BpeModel::MergePair> batch;
-  batch.reserve(256);
-  for (const std::string_view merge : f.get_string_views("tokenizer.ggml.merges")) {
+  for (const std::string_view merge : f.get_string_views("tokenizer.ggml.merges")) {  // views of the mapped file
     const size_t space = merge.find(' ', 1);
     if (space == std::string_view::npos)
       throw Error(path.string() + ": the merge '" + std::string(merge) + "' is not two tokens separated by a space");
-    batch.emplace_back(merge.substr(0, space), merge.substr(space + 1));
-    if (batch.size() == batch.capacity()) {
-      p->model.add_merges(batch);
-      batch.clear();
-    }
+    p->model.queue_merge(merge.substr(0, space), merge.substr(space + 1));
   }
-  p->model.add_merges(batch);
+  p->model.flush_merges();
   for (size_t i = 0; i < types.size() && i < tokens.size(); ++i) {
     if (types[i] != kControl && types[i] != kUserDefined && types[i] != kUnknown) continue;
     AddedToken t;

@@ -223,16 +223,8 @@ void read_model(const json& m, TokenizerJsonReader& reader, const TokenizerJsonD
     model.unk_id = model.find(unk);
     if (model.unk_id < 0) throw Error(where + ": the unk_token '" + unk + "' is not in the vocabulary");
   }
-  std::vector<BpeModel::MergePair> batch;
-  batch.reserve(256);
-  reader.for_each_merge([&](std::string_view left, std::string_view right) {
-    batch.emplace_back(left, right);
-    if (batch.size() == batch.capacity()) {
-      model.add_merges(batch);
-      batch.clear();
-    }
-  });
-  model.add_merges(batch);
+  reader.for_each_merge([&](std::string_view left, std::string_view right) { model.queue_merge(left, right); });
+  model.flush_merges();
 }
 
 // `text` is followed by TokenizerJsonReader::kPadding readable bytes.
