@@ -1,9 +1,11 @@
 // Attention over a run of cached positions, the inner loop of the forward pass.
 //
 // attention_rows is the fast version: the query vectors that share one key/value head (the heads
-// of a GQA group, over a block of positions) are scored against tiles of 64 keys transposed once,
-// so every dot product is plain vertical FMAs; compiled for AVX-512 / AVX2 and picked at run time.
-// attention_head_naive is its oracle: one query, in-order double sums.
+// of a GQA group, over a block of positions) go through the keys a tile of 64 at a time (flash
+// attention's order): the tile is transposed once so the scores are vertical FMAs, an online
+// softmax turns them into weights, and the weighted values are summed while the tile is in L1.
+// No buffer grows with the number of positions. Compiled for AVX-512 / AVX2, picked at run time.
+// attention_head_naive is its oracle: one query, a whole softmax, in-order double sums.
 #pragma once
 #include <cstdint>
 #include <span>
@@ -21,7 +23,12 @@ struct AttentionRow {
 
 // Per-thread buffers of attention_rows, reused from call to call.
 struct AttentionScratch {
-  std::vector<float> scores, keys_t, acc;
+  struct Span {
+    int64_t a = 0, b = 0;  // a row's positions in the current tile, relative to its start
+  };
+  std::vector<float> scores, keys_t, values, acc, row_max;
+  std::vector<double> row_sum;
+  std::vector<Span> spans;
 };
 
 // out = softmax(scale * q . k_t over the row's positions) weighted sum of v_t, for every row. Key

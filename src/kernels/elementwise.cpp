@@ -5,6 +5,8 @@
 #include <cmath>
 #include <cstdint>
 
+#include "kernels/exp_nonpositive.h"
+
 namespace optipfair {
 
 void rmsnorm(float* out, const float* x, const float* weight_f32, int64_t n, float eps) {
@@ -28,30 +30,6 @@ void rmsnorm_naive(float* out, const float* x, const float* weight_f32, int64_t 
 }
 
 namespace {
-
-// e^x for x <= 0, vectorisable: x = n ln2 + r with |r| <= ln2 / 2, e^r by Cephes' degree-6
-// polynomial (within 2 ulp of std::exp on this range), 2^n put in the exponent bits. Results
-// below FLT_MIN (x < -87.33) are 0: against a softmax's largest term of 1 they are nothing.
-inline float exp_nonpositive(float x) {
-  constexpr float kMin = -87.3365447f;
-  const bool underflow = !(x >= kMin);  // also -inf
-  x = underflow ? kMin : x;
-  // n = x / ln2 rounded to nearest by the 1.5 * 2^23 trick: std::floor would not vectorise
-  // (GCC keeps it scalar under the default -ftrapping-math).
-  constexpr float kRound = 12582912.0f;
-  const float n = (x * 1.44269504088896341f + kRound) - kRound;
-  float r = x - n * 0.693359375f;
-  r = r - n * -2.12194440e-4f;
-  float p = 1.9875691500e-4f;
-  p = p * r + 1.3981999507e-3f;
-  p = p * r + 8.3334519073e-3f;
-  p = p * r + 4.1665795894e-2f;
-  p = p * r + 1.6666665459e-1f;
-  p = p * r + 5.0000001201e-1f;
-  p = p * r * r + r + 1.0f;
-  const float scale = std::bit_cast<float>((static_cast<int32_t>(n) + 127) << 23);
-  return underflow ? 0.0f : p * scale;
-}
 
 // The largest of x[0..n), n >= 1, NaN after x[0] ignored. In sixteen running maxima rather than an
 // `omp simd reduction(max)`: clang 14 vectorises a float max reduction only under -ffast-math, so

@@ -152,27 +152,38 @@ void matmul(float* y, const float* x, int64_t T, const WeightMatrix& w, Precisio
   const bool widen_first = dtype_is_quantized(w.dtype) && w.dtype != DType::Q8_0;
   const detail::RowsKernel f32_rows = rows;
 
-  // Work items: blocks of kRowBlock weight rows times chunks of kTChunk rows
-  // of x. Within an item the kernel keeps a few weight rows hot in cache and
-  // runs all kTChunk x rows against them, so each weight is fetched from
-  // memory once per chunk. Splitting T as well keeps both threads busy when N
-  // is small. Results do not depend on the split: every y element is summed
-  // in the same order whichever item computes it.
+  // Work items: blocks of kRowBlock weight rows times chunks of x's rows. A
+  // chunk bounds the x rows a kernel runs against its weight rows, kept in L2
+  // (512 KB per K block: 128 rows of bf16 or 64 of float32); chunks are of
+  // equal size, give or take a row. Results do not depend on the split: every
+  // y element is summed in the same order whichever item computes it.
+  //  - bf16 x (the fast path, compute at ~2x the float32 rate): all chunks of a
+  //    row block one after the other, so each weight comes from memory once
+  //    per call and the threads share the weights rather than each streaming
+  //    all of them (1B model, 128-row prompts: 1.18x; whole-article WikiText
+  //    with 65-row calls: 1.3x).
+  //  - float32 x: chunk after chunk (each x panel stays in L2 while the weights
+  //    stream past), which measured 3-6 % faster there than row-block order.
+  // (Chunks were fixed 64-row slices: 65 rows, an evaluation call's logits
+  // budget with Llama-3's vocabulary, left one thread the 64 and the other a
+  // lone row's pass over every weight.)
   constexpr int64_t kRowBlock = 16;
-  constexpr int64_t kTChunk = 64;
+  const int64_t t_chunk_max = a.x_bf16 ? 128 : 64;
   const int64_t n_blocks = (N + kRowBlock - 1) / kRowBlock;
-  const int64_t t_chunks = (T + kTChunk - 1) / kTChunk;
+  const int64_t t_chunks = (T + t_chunk_max - 1) / t_chunk_max;
   const int64_t items = n_blocks * t_chunks;
+  const bool block_major = a.x_bf16 != nullptr;
   // Below about 256k multiply-adds (a 512 KB bf16 matrix at T = 1, a few
   // microseconds of streaming) waking a second thread costs about as much as
   // it saves.
   const bool parallel = items > 1 && T * N * K >= (int64_t{1} << 18) && !omp_in_parallel();
 #pragma omp parallel for schedule(static) if (parallel)
   for (int64_t i = 0; i < items; ++i) {
-    const int64_t tc = i / n_blocks, nb = i % n_blocks;
+    const int64_t nb = block_major ? i / t_chunks : i % n_blocks;
+    const int64_t tc = block_major ? i % t_chunks : i / n_blocks;
     detail::MatmulArgs part = a;
-    const int64_t t0 = tc * kTChunk;
-    part.T = std::min(kTChunk, T - t0);
+    const int64_t t0 = tc * T / t_chunks;
+    part.T = (tc + 1) * T / t_chunks - t0;
     part.x = a.x + t0 * K;
     if (part.x_bf16) part.x_bf16 = a.x_bf16 + t0 * K;
     part.y = a.y + t0 * N;

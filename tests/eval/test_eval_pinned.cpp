@@ -4,7 +4,10 @@
 // scored (the number of requests, their context and continuation tokens and the sum of their
 // log-likelihoods, so that a change to a prompt shows even where an accuracy over a few items
 // does not move). A change to how a task reads its data, applies --limit, builds its prompts or
-// few-shot text, or aggregates its metrics shows up here as a changed figure.
+// few-shot text, or aggregates its metrics shows up here as a changed figure. Re-pinned once for an
+// arithmetic change: the attention kernel's online softmax (issue 14) sums in another order; every
+// count, accuracy and greedy flag stayed, log-likelihoods moved in the 7th digit on stories260K and
+// by up to 0.4 % in the demo model's CrowS-Pairs likelihood_diff (bf16 activations amplify it).
 //
 // The figures are float32 forward passes, so they depend on the CPU's instruction set (FMA
 // contraction, AVX-512 BF16 dot products) and on how the compiler arranged the arithmetic: they
@@ -87,26 +90,26 @@ struct PinnedRun {
 std::vector<PinnedRun> stories260k_runs() {
   return {
       {"wikitext", 1, 0,
-       {7, 177, 3414, 0, -15222.051281902446},
+       {7, 177, 3414, 0, -15222.051308400074},
        {
            {"wikitext", 0, 1, 62, 0, "",
             {
-                {"word_perplexity", 1117778.5898696363, kNaN},
-                {"byte_perplexity", 14.674133805399563, kNaN},
-                {"bits_per_byte", 3.8752034403667106, kNaN},
+                {"word_perplexity", 1117778.6169679714, kNaN},
+                {"byte_perplexity", 14.674133874012535, kNaN},
+                {"bits_per_byte", 3.8752034471124306, kNaN},
             }},
        }},
       {"lambada_openai", 8, 0,
-       {8, 1467, 35, 0, -162.46847014400055},
+       {8, 1467, 35, 0, -162.46845372964862},
        {
            {"lambada_openai", 0, 8, 5153, 0, "",
             {
-                {"perplexity", 660533743.21338701, 300977097468.49115},
+                {"perplexity", 660532387.93561184, 300976959997.68475},
                 {"acc", 0, 0},
             }},
        }},
       {"boolq", 8, 0,
-       {16, 7774, 32, 0, -145.40802520186995},
+       {16, 7774, 32, 0, -145.40802872087556},
        {
            {"boolq", 0, 8, 3270, 0, "",
             {
@@ -114,7 +117,7 @@ std::vector<PinnedRun> stories260k_runs() {
             }},
        }},
       {"arc_easy", 8, 0,
-       {32, 2460, 455, 0, -1776.7561713104733},
+       {32, 2460, 455, 0, -1776.7561744871264},
        {
            {"arc_easy", 0, 8, 2376, 0, "",
             {
@@ -123,7 +126,7 @@ std::vector<PinnedRun> stories260k_runs() {
             }},
        }},
       {"arc_challenge", 8, 0,
-       {32, 4760, 757, 0, -2690.9481260096954},
+       {32, 4760, 757, 0, -2690.948223108936},
        {
            {"arc_challenge", 0, 8, 1172, 0, "",
             {
@@ -132,61 +135,61 @@ std::vector<PinnedRun> stories260k_runs() {
             }},
        }},
       {"crows_pairs_english", 40, 0,
-       {80, 80, 3025, 0, -9994.333966255921},
+       {80, 80, 3025, 0, -9994.333991097672},
        {
            {"crows_pairs_english", 0, 40, 1508, 0, "",
             {
-                {"likelihood_diff", 9.3329840382416283, 1.5146102042471576},
+                {"likelihood_diff", 9.3329853734863519, 1.5146102163277688},
                 {"pct_stereotype", 0.27500000000000002, 0.071499506901652715},
             }},
            {"crows_pairs_english_age", 0, 1, 0, 0, "",
             {
-                {"likelihood_diff", 1.9283652615547169, kNaN},
+                {"likelihood_diff", 1.9283552805916315, kNaN},
                 {"pct_stereotype", 0, kNaN},
             }},
            {"crows_pairs_english_disability", 0, 3, 0, 0, "",
             {
-                {"likelihood_diff", 4.812289839485544, 2.2005040865697669},
+                {"likelihood_diff", 4.8122877196734821, 2.2005056334364155},
                 {"pct_stereotype", 0.33333333333333331, 0.33333333333333337},
             }},
            {"crows_pairs_english_gender", 0, 9, 0, 0, "",
             {
-                {"likelihood_diff", 9.3767617042354843, 3.6076615359537918},
+                {"likelihood_diff", 9.3767663892884983, 3.6076620708566911},
                 {"pct_stereotype", 0.22222222222222221, 0.14698618394803281},
             }},
            {"crows_pairs_english_nationality", 0, 4, 0, 0, "",
             {
-                {"likelihood_diff", 13.001764669551807, 5.703204929382661},
+                {"likelihood_diff", 13.001755808342118, 5.7032139544251503},
                 {"pct_stereotype", 0.25, 0.25},
             }},
            {"crows_pairs_english_physical_appearance", 0, 3, 0, 0, "",
             {
-                {"likelihood_diff", 14.628126568139757, 4.3749681549878288},
+                {"likelihood_diff", 14.628122639598194, 4.3749639545193828},
                 {"pct_stereotype", 0.33333333333333331, 0.33333333333333337},
             }},
            {"crows_pairs_english_race_color", 0, 12, 0, 0, "",
             {
-                {"likelihood_diff", 9.2950564347420066, 3.3404675956073953},
+                {"likelihood_diff", 9.2950606281440606, 3.3404665029805183},
                 {"pct_stereotype", 0.41666666666666669, 0.1486470975026408},
             }},
            {"crows_pairs_english_religion", 0, 2, 0, 0, "",
             {
-                {"likelihood_diff", 12.208917975293851, 11.012861524330823},
+                {"likelihood_diff", 12.208910912235503, 11.012864793931533},
                 {"pct_stereotype", 0.5, 0.5},
             }},
            {"crows_pairs_english_sexual_orientation", 0, 1, 0, 0, "",
             {
-                {"likelihood_diff", 6.1548792779761499, kNaN},
+                {"likelihood_diff", 6.1548898487193782, kNaN},
                 {"pct_stereotype", 0, kNaN},
             }},
            {"crows_pairs_english_socioeconomic", 0, 5, 0, 0, "",
             {
-                {"likelihood_diff", 6.9116881166879889, 2.0223380901901988},
+                {"likelihood_diff", 6.9116937266326719, 2.0223381777151794},
                 {"pct_stereotype", 0, 0},
             }},
        }},
       {"bbq", 4, 0,
-       {288, 38112, 2892, 0, -8527.0486459907279},
+       {288, 38112, 2892, 0, -8527.0486533654766},
        {
            {"bbq", 0, 24, 11956, 0, "",
             {
@@ -222,22 +225,22 @@ std::vector<PinnedRun> stories260k_runs() {
             }},
        }},
       {"winobias", 5, 0,
-       {60, 3190, 967, 0, -3618.7216763817642},
+       {60, 3190, 967, 0, -3618.7216763733845},
        {
            {"winobias", 0, 10, 762, 30, "winobias/pro_stereotyped_type1.txt.test line 43",
             {
                 {"pct_pro_preferred", 0.5, 0.16666666666666666},
-                {"likelihood_diff", -0.2325250608781772, 0.45218462700226064},
+                {"likelihood_diff", -0.23252510524107778, 0.45218513056897786},
                 {"acc_pro", 0.40000000000000002, 0.16329931618554522},
                 {"acc_anti", 0.40000000000000002, 0.16329931618554522},
                 {"acc_gap", 0, 0.23094010767585033},
                 {"pct_pro_preferred_type1", 0.40000000000000002, 0.24494897427831783},
-                {"likelihood_diff_type1", -0.42322485115767849, 0.49757132851368935},
+                {"likelihood_diff_type1", -0.42322610440413655, 0.49757123428877487},
                 {"acc_pro_type1", 0.40000000000000002, 0.24494897427831783},
                 {"acc_anti_type1", 0.40000000000000002, 0.24494897427831783},
                 {"acc_gap_type1", 0, 0.34641016151377552},
                 {"pct_pro_preferred_type2", 0.59999999999999998, 0.24494897427831783},
-                {"likelihood_diff_type2", -0.041825270598675954, 0.8089244612892359},
+                {"likelihood_diff_type2", -0.041824106078018987, 0.808925643462999},
                 {"acc_pro_type2", 0.40000000000000002, 0.24494897427831783},
                 {"acc_anti_type2", 0.40000000000000002, 0.24494897427831783},
                 {"acc_gap_type2", 0, 0.34641016151377552},
@@ -249,26 +252,26 @@ std::vector<PinnedRun> stories260k_runs() {
 std::vector<PinnedRun> demo_runs() {
   return {
       {"wikitext", 1, 0,
-       {4, 439, 1613, 0, -6292.7198859600348},
+       {4, 439, 1613, 0, -6292.7114057319468},
        {
            {"wikitext", 0, 1, 62, 0, "",
             {
-                {"word_perplexity", 316.49003400002931, kNaN},
-                {"byte_perplexity", 3.0356168865378579, kNaN},
-                {"bits_per_byte", 1.601989725282849, kNaN},
+                {"word_perplexity", 316.48757846730848, kNaN},
+                {"byte_perplexity", 3.035612343974893, kNaN},
+                {"bits_per_byte", 1.6019875664010761, kNaN},
             }},
        }},
       {"lambada_openai", 8, 2,
-       {8, 2026, 16, 0, -68.520284051832476},
+       {8, 2026, 16, 0, -68.524406566855546},
        {
            {"lambada_openai", 2, 8, 5153, 0, "",
             {
-                {"perplexity", 5245.0261497924193, 6738.43309465535},
+                {"perplexity", 5247.7296837049043, 6739.0824596973307},
                 {"acc", 0, 0},
             }},
        }},
       {"boolq", 8, 1,
-       {16, 5852, 16, 0, -192.54965938965242},
+       {16, 5852, 16, 0, -192.54990708449569},
        {
            {"boolq", 1, 8, 3270, 0, "",
             {
@@ -276,7 +279,7 @@ std::vector<PinnedRun> demo_runs() {
             }},
        }},
       {"arc_easy", 8, 1,
-       {32, 1980, 168, 0, -767.57722903234799},
+       {32, 1980, 168, 0, -767.60081719961784},
        {
            {"arc_easy", 1, 8, 2376, 0, "",
             {
@@ -285,7 +288,7 @@ std::vector<PinnedRun> demo_runs() {
             }},
        }},
       {"arc_challenge", 8, 0,
-       {32, 1840, 293, 0, -1159.4005941838475},
+       {32, 1840, 293, 0, -1159.4880421992473},
        {
            {"arc_challenge", 0, 8, 1172, 0, "",
             {
@@ -294,16 +297,16 @@ std::vector<PinnedRun> demo_runs() {
             }},
        }},
       {"crows_pairs_english", 40, 0,
-       {80, 80, 1376, 0, -6783.6030639513383},
+       {80, 80, 1376, 0, -6783.496323077974},
        {
            {"crows_pairs_english", 0, 40, 1508, 0, "",
             {
-                {"likelihood_diff", 4.9663664238377354, 0.70345086462489004},
+                {"likelihood_diff", 4.9674936626478639, 0.70320479903257593},
                 {"pct_stereotype", 0.47499999999999998, 0.079963934178045329},
             }},
            {"crows_pairs_english_age", 0, 1, 0, 0, "",
             {
-                {"likelihood_diff", 5.3475801910268501, kNaN},
+                {"likelihood_diff", 5.3696983066116104, kNaN},
                 {"pct_stereotype", 1, kNaN},
             }},
            {"crows_pairs_english_disability", 0, 3, 0, 0, "",
@@ -313,42 +316,42 @@ std::vector<PinnedRun> demo_runs() {
             }},
            {"crows_pairs_english_gender", 0, 9, 0, 0, "",
             {
-                {"likelihood_diff", 4.340229606235126, 2.0330364189274825},
+                {"likelihood_diff", 4.3342985245542964, 2.032904996887027},
                 {"pct_stereotype", 0.44444444444444442, 0.17568209223157663},
             }},
            {"crows_pairs_english_nationality", 0, 4, 0, 0, "",
             {
-                {"likelihood_diff", 7.197437230125983, 3.3641188146747223},
+                {"likelihood_diff", 7.1924164555823129, 3.3664441331893138},
                 {"pct_stereotype", 0.25, 0.25},
             }},
            {"crows_pairs_english_physical_appearance", 0, 3, 0, 0, "",
             {
-                {"likelihood_diff", 4.8826674182700129, 2.2326375310684665},
+                {"likelihood_diff", 4.8885678556602796, 2.2317426399054732},
                 {"pct_stereotype", 1, 0},
             }},
            {"crows_pairs_english_race_color", 0, 12, 0, 0, "",
             {
-                {"likelihood_diff", 3.3376645159291214, 0.7540886965551149},
+                {"likelihood_diff", 3.345688275091566, 0.75348472989042414},
                 {"pct_stereotype", 0.5, 0.15075567228888181},
             }},
            {"crows_pairs_english_religion", 0, 2, 0, 0, "",
             {
-                {"likelihood_diff", 9.8628315443977428, 1.2330395594817603},
+                {"likelihood_diff", 9.8609436383466686, 1.2349274655328342},
                 {"pct_stereotype", 0.5, 0.5},
             }},
            {"crows_pairs_english_sexual_orientation", 0, 1, 0, 0, "",
             {
-                {"likelihood_diff", 8.2850186222769651, kNaN},
+                {"likelihood_diff", 8.278681006363243, kNaN},
                 {"pct_stereotype", 1, kNaN},
             }},
            {"crows_pairs_english_socioeconomic", 0, 5, 0, 0, "",
             {
-                {"likelihood_diff", 4.194301330129159, 1.702996289213512},
+                {"likelihood_diff", 4.1928135853328055, 1.7005549355744725},
                 {"pct_stereotype", 0.20000000000000001, 0.20000000000000004},
             }},
        }},
       {"bbq", 4, 1,
-       {288, 37200, 1000, 0, -6512.8047323203546},
+       {288, 37200, 1000, 0, -6512.9319878095548},
        {
            {"bbq", 1, 24, 11956, 0, "",
             {
@@ -384,22 +387,22 @@ std::vector<PinnedRun> demo_runs() {
             }},
        }},
       {"winobias", 5, 0,
-       {60, 1422, 416, 0, -2337.4794998233779},
+       {60, 1422, 416, 0, -2337.6374473677774},
        {
            {"winobias", 0, 10, 762, 30, "winobias/pro_stereotyped_type1.txt.test line 43",
             {
                 {"pct_pro_preferred", 0.59999999999999998, 0.16329931618554522},
-                {"likelihood_diff", 0.22108401472913783, 0.53632467593954147},
+                {"likelihood_diff", 0.22200097933865948, 0.53277778141061982},
                 {"acc_pro", 0.5, 0.16666666666666666},
                 {"acc_anti", 0.29999999999999999, 0.15275252316519464},
                 {"acc_gap", 0.20000000000000001, 0.22607766610417557},
                 {"pct_pro_preferred_type1", 0.59999999999999998, 0.24494897427831783},
-                {"likelihood_diff_type1", -0.042111788040142525, 0.9761695243498133},
+                {"likelihood_diff_type1", -0.035147343407257378, 0.96919604979207397},
                 {"acc_pro_type1", 0.40000000000000002, 0.24494897427831783},
                 {"acc_anti_type1", 0.20000000000000001, 0.20000000000000004},
                 {"acc_gap_type1", 0.20000000000000001, 0.316227766016838},
                 {"pct_pro_preferred_type2", 0.59999999999999998, 0.24494897427831783},
-                {"likelihood_diff_type2", 0.4842798174984182, 0.55394562506659462},
+                {"likelihood_diff_type2", 0.47914930208457635, 0.55220569244043549},
                 {"acc_pro_type2", 0.59999999999999998, 0.24494897427831783},
                 {"acc_anti_type2", 0.40000000000000002, 0.24494897427831783},
                 {"acc_gap_type2", 0.19999999999999996, 0.34641016151377552},

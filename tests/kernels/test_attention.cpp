@@ -1,6 +1,8 @@
 // The fast attention kernel against its in-order double oracle: head sizes that do and do not fill
 // vector registers, strided rows as the KV cache lays them out, rows with different (causal,
-// sliding-window) ranges in one call, and runs longer than one key tile.
+// sliding-window) ranges in one call, row counts that do and do not fill the kernel's row groups,
+// runs longer than one key tile, and scores whose maximum grows from tile to tile (the online
+// softmax's rescaling).
 #include "kernels/attention.h"
 
 #include <gtest/gtest.h>
@@ -17,7 +19,7 @@ TEST(AttentionRows, MatchesDoubleOracle) {
   std::mt19937 rng(7);
   std::normal_distribution<float> normal(0.0f, 1.0f);
   AttentionScratch scratch;  // reused across calls of different sizes, as the forward pass does
-  for (int64_t hd : {1, 8, 13, 64, 128}) {
+  for (int64_t hd : {1, 8, 13, 16, 32, 64, 96, 128}) {
     for (int64_t n : {1, 2, 31, 64, 65, 700}) {
       const int64_t stride = hd * 3 + 5;  // rows of a wider cache (several kv heads)
       std::vector<float> k(n * stride), v(n * stride);
@@ -26,7 +28,8 @@ TEST(AttentionRows, MatchesDoubleOracle) {
       // Causal rows ending at different positions, and one sliding-window row not starting at 0.
       std::vector<std::vector<float>> qs, outs;
       std::vector<AttentionRow> rows;
-      std::vector<std::pair<int64_t, int64_t>> ranges = {{0, n}, {0, (n + 1) / 2}, {n / 3, n - n / 3}, {n - 1, 1}};
+      std::vector<std::pair<int64_t, int64_t>> ranges = {{0, n}, {0, (n + 1) / 2}, {n / 3, n - n / 3}, {n - 1, 1},
+                                                         {n / 2, n - n / 2}};
       for (size_t j = 0; j < ranges.size(); ++j) {
         qs.emplace_back(hd);
         for (float& x : qs.back()) x = 2.0f * normal(rng);
@@ -45,6 +48,42 @@ TEST(AttentionRows, MatchesDoubleOracle) {
       }
     }
   }
+}
+
+TEST(AttentionRows, LaterTilesWithLargerScoresRescaleEarlierSums) {
+  // Scores rise with the position, so every tile raises the running maximum; the last tile holds
+  // nearly all the weight. Against the oracle, for several rows sharing the keys.
+  const int64_t hd = 64, n = 300;
+  std::vector<float> k(n * hd), v(n * hd);
+  for (int64_t t = 0; t < n; ++t)
+    for (int64_t d = 0; d < hd; ++d) {
+      k[t * hd + d] = 0.05f * static_cast<float>(t) * (d % 2 == 0 ? 1.0f : 0.5f);
+      v[t * hd + d] = std::sin(0.1f * static_cast<float>(t + d));
+    }
+  std::vector<std::vector<float>> qs(3, std::vector<float>(hd)), outs(3, std::vector<float>(hd));
+  std::vector<AttentionRow> rows;
+  for (int j = 0; j < 3; ++j) {
+    for (int64_t d = 0; d < hd; ++d) qs[j][d] = 0.1f * static_cast<float>(j + 1);
+    rows.push_back({qs[j].data(), outs[j].data(), 0, n - 40 * j});
+  }
+  AttentionScratch scratch;
+  attention_rows(rows, k.data(), v.data(), hd, hd, 0.125f, scratch);
+  for (int j = 0; j < 3; ++j) {
+    std::vector<float> ref(hd);
+    attention_head_naive(ref.data(), qs[j].data(), k.data(), v.data(), n - 40 * j, hd, hd, 0.125f);
+    for (int64_t d = 0; d < hd; ++d) ASSERT_NEAR(outs[j][d], ref[d], 2e-5) << "row " << j << " d " << d;
+  }
+}
+
+TEST(AttentionRows, InfiniteScoresGiveZerosNotNaN) {
+  // An overflowed activation makes a score +inf: no finite softmax exists, and NaN would spread
+  // through every later layer; the row says "nothing to attend to" instead.
+  const int64_t hd = 16, n = 70;
+  std::vector<float> q(hd, INFINITY), k(n * hd, 1.0f), v(n * hd, 2.0f), out(hd, -1.0f);
+  AttentionScratch scratch;
+  const AttentionRow row{q.data(), out.data(), 0, n};
+  attention_rows({&row, 1}, k.data(), v.data(), hd, hd, 1.0f, scratch);
+  for (float x : out) EXPECT_EQ(x, 0.0f);
 }
 
 TEST(AttentionRows, OnePositionReturnsItsValue) {
