@@ -18,7 +18,7 @@ typedef float v16 __attribute__((vector_size(64), aligned(4), may_alias));
 // One tile's positions [a, b) of one row, relative to the tile's start; a >= b when the row sees
 // none of them.
 using TileSpan = AttentionScratch::Span;
-constexpr int kMaxRows = 4;  // rows in a group (see attention_rows' dispatch)
+constexpr int kMaxRows = 4;  // rows in a group at most (kRows in attention_tiles)
 
 // One level of a 16 x 16 transpose by block swaps: for rows i and i + D (i & D == 0), the top-right
 // D x D blocks trade places with the bottom-left ones. Levels 8, 4, 2, 1 make the transpose.
@@ -209,11 +209,11 @@ __attribute__((always_inline)) inline void attention_tiles(std::span<const Atten
     constexpr int kValueRows = kVecs > 0 ? std::clamp((kWide ? 16 : 8) / kVecs, 1, kRows) : 1;
     int64_t j = 0;
     for (; j + kRows <= nr; j += kRows)
-      tile_rows_group<kVecs, kRows, kValueRows>(&rows[static_cast<size_t>(j)], spans + j, s, acc + j * hd, row_max + j,
-                                    row_sum + j, kt, v_tile, hd, scale);
+      tile_rows_group<kVecs, kRows, kValueRows>(&rows[static_cast<size_t>(j)], spans + j, s, acc + j * hd,
+                                                row_max + j, row_sum + j, kt, v_tile, hd, scale);
     for (; j < nr; ++j)
-      tile_rows_group<kVecs, 1, 1>(&rows[static_cast<size_t>(j)], spans + j, s, acc + j * hd, row_max + j, row_sum + j,
-                                kt, v_tile, hd, scale);
+      tile_rows_group<kVecs, 1, 1>(&rows[static_cast<size_t>(j)], spans + j, s, acc + j * hd, row_max + j,
+                                   row_sum + j, kt, v_tile, hd, scale);
   }
 }
 
