@@ -160,19 +160,18 @@ void matmul(float* y, const float* x, int64_t T, const WeightMatrix& w, Precisio
   //  - bf16 x (the fast path, compute at ~2x the float32 rate): all chunks of a
   //    row block one after the other, so each weight comes from memory once
   //    per call and the threads share the weights rather than each streaming
-  //    all of them (1B model, 128-row prompts: 1.18x; whole-article WikiText
-  //    with 65-row calls: 1.3x).
+  //    all of them (figures in docs/performance.md).
   //  - float32 x: chunk after chunk (each x panel stays in L2 while the weights
   //    stream past), which measured 3-6 % faster there than row-block order.
   // (Chunks were fixed 64-row slices: 65 rows, an evaluation call's logits
   // budget with Llama-3's vocabulary, left one thread the 64 and the other a
   // lone row's pass over every weight.)
   constexpr int64_t kRowBlock = 16;
-  const int64_t t_chunk_max = a.x_bf16 ? 128 : 64;
+  const bool block_major = a.x_bf16 != nullptr;
+  const int64_t t_chunk_max = block_major ? 128 : 64;
   const int64_t n_blocks = (N + kRowBlock - 1) / kRowBlock;
   const int64_t t_chunks = (T + t_chunk_max - 1) / t_chunk_max;
   const int64_t items = n_blocks * t_chunks;
-  const bool block_major = a.x_bf16 != nullptr;
   // Below about 256k multiply-adds (a 512 KB bf16 matrix at T = 1, a few
   // microseconds of streaming) waking a second thread costs about as much as
   // it saves.
