@@ -102,24 +102,47 @@ for l in range(L):
 TOKENS = ["<unk>", "<s>", "</s>", "\u2581", "a", "b", "\u2581a", "ab"]
 
 
-def gguf(with_model=True, with_vocab=True):
-    kvs = [gguf_kv("general.architecture", "str", "llama"), gguf_kv("general.alignment", "u32", 32)]
+# GGUF tensors (name, shape outermost first) of the gemma3 and phi3 archs, and their extra keys.
+GEMMA3 = [("token_embd.weight", [V, H]), ("output_norm.weight", [H])]
+PHI3 = [("token_embd.weight", [V, H]), ("output_norm.weight", [H]), ("output.weight", [V, H]),
+        ("rope_factors_long.weight", [HD // 2]), ("rope_factors_short.weight", [HD // 2])]
+for l in range(L):
+    b = "blk.%d." % l
+    GEMMA3 += [(b + "attn_norm.weight", [H]), (b + "attn_q.weight", [NH * HD, H]), (b + "attn_k.weight", [NKV * HD, H]),
+               (b + "attn_v.weight", [NKV * HD, H]), (b + "attn_output.weight", [H, NH * HD]),
+               (b + "attn_q_norm.weight", [HD]), (b + "attn_k_norm.weight", [HD]),
+               (b + "post_attention_norm.weight", [H]), (b + "ffn_norm.weight", [H]), (b + "ffn_gate.weight", [I, H]),
+               (b + "ffn_up.weight", [I, H]), (b + "ffn_down.weight", [H, I]), (b + "post_ffw_norm.weight", [H])]
+    PHI3 += [(b + "attn_norm.weight", [H]), (b + "attn_qkv.weight", [(NH + 2 * NKV) * HD, H]),
+             (b + "attn_output.weight", [H, NH * HD]), (b + "ffn_norm.weight", [H]), (b + "ffn_up.weight", [2 * I, H]),
+             (b + "ffn_down.weight", [H, I])]
+ARCH_KEYS = {
+    "gemma3": [("gemma3.attention.key_length", "u32", HD), ("gemma3.attention.sliding_window", "u32", 4),
+               ("gemma3.rope.freq_base_swa", "f32", 1e4), ("gemma3.attention.sliding_window_pattern", "u32", 2)],
+    "phi3": [("phi3.rope.dimension_count", "u32", HD), ("phi3.rope.scaling.attn_factor", "f32", 1.2),
+             ("phi3.rope.scaling.original_context_length", "u32", 8), ("phi3.attention.sliding_window", "u32", 0)],
+}
+
+
+def gguf(with_model=True, with_vocab=True, arch="llama"):
+    kvs = [gguf_kv("general.architecture", "str", arch), gguf_kv("general.alignment", "u32", 32)]
     if with_model:
-        kvs += [gguf_kv("llama.block_count", "u32", L), gguf_kv("llama.context_length", "u32", 16),
-                gguf_kv("llama.embedding_length", "u32", H), gguf_kv("llama.feed_forward_length", "u32", I),
-                gguf_kv("llama.attention.head_count", "u32", NH), gguf_kv("llama.attention.head_count_kv", "u32", NKV),
-                gguf_kv("llama.attention.layer_norm_rms_epsilon", "f32", 1e-5), gguf_kv("llama.rope.freq_base", "f32", 1e4)]
+        kvs += [gguf_kv(arch + ".block_count", "u32", L), gguf_kv(arch + ".context_length", "u32", 16),
+                gguf_kv(arch + ".embedding_length", "u32", H), gguf_kv(arch + ".feed_forward_length", "u32", I),
+                gguf_kv(arch + ".attention.head_count", "u32", NH), gguf_kv(arch + ".attention.head_count_kv", "u32", NKV),
+                gguf_kv(arch + ".attention.layer_norm_rms_epsilon", "f32", 1e-5), gguf_kv(arch + ".rope.freq_base", "f32", 1e4)]
+        kvs += [gguf_kv(*k) for k in ARCH_KEYS.get(arch, [])]
     if with_vocab:
         kvs += [gguf_kv("tokenizer.ggml.model", "str", "llama"), gguf_kv("tokenizer.ggml.tokens", "astr", TOKENS),
                 gguf_kv("tokenizer.ggml.scores", "af32", [0.0, 0.0, 0.0, -1.0, -2.0, -3.0, -1.5, -2.5]),
                 gguf_kv("tokenizer.ggml.token_type", "ai32", [2, 3, 3, 1, 1, 1, 1, 1]),
                 gguf_kv("tokenizer.ggml.bos_token_id", "u32", 1), gguf_kv("tokenizer.ggml.eos_token_id", "u32", 2)]
-    tensors = HF if with_model else []
+    tensors = ({"gemma3": GEMMA3, "phi3": PHI3}.get(arch) or [(GGUF_NAMES[n], s) for n, s in HF]) if with_model else []
     infos, blob = b"", b""
     for name, shape in tensors:
-        infos += gguf_str(GGUF_NAMES[name]) + struct.pack("<I", len(shape))
+        infos += gguf_str(name) + struct.pack("<I", len(shape))
         infos += b"".join(struct.pack("<Q", s) for s in reversed(shape)) + struct.pack("<IQ", 0, len(blob))
-        blob += floats(numel(shape))
+        blob += floats(numel(shape), 1.0 if name.startswith("rope_factors") else 0.0)  # factors must be positive
         blob += b"\0" * (-len(blob) % 32)
     head = b"GGUF" + struct.pack("<IQQ", 3, len(tensors), len(kvs)) + b"".join(kvs) + infos
     head += b"\0" * (-len(head) % 32)
@@ -183,6 +206,19 @@ def main():
                                    "high_freq_factor": 4.0, "original_max_position_embeddings": 8})
     put("fuzz_config_json", "llama3_rope.json", json.dumps(r))
     put("fuzz_config_json", "two_layers_gqa.json", json.dumps(dict(CONFIG, num_hidden_layers=2, num_key_value_heads=2)))
+    g3 = dict(CONFIG, model_type="gemma3_text", hidden_activation="gelu_pytorch_tanh", num_hidden_layers=2,
+              sliding_window=4, layer_types=["sliding_attention", "full_attention"], query_pre_attn_scalar=2,
+              rope_local_base_freq=1e4, final_logit_softcapping=None)
+    put("fuzz_config_json", "gemma3.json", json.dumps(g3))
+    g2 = dict(CONFIG, model_type="gemma2", hidden_activation="gelu_pytorch_tanh", num_hidden_layers=2,
+              sliding_window=4, attn_logit_softcapping=50.0, final_logit_softcapping=30.0)
+    put("fuzz_config_json", "gemma2.json", json.dumps(g2))
+    put("fuzz_config_json", "gemma3_image_text.json",
+        json.dumps({"model_type": "gemma3", "text_config": dict(g3, model_type="gemma3_text"), "eos_token_id": [1, 2]}))
+    p3 = dict(CONFIG, model_type="phi3", original_max_position_embeddings=8, max_position_embeddings=64,
+              partial_rotary_factor=1.0, sliding_window=None,
+              rope_scaling={"type": "longrope", "short_factor": [1.0], "long_factor": [2.0]})
+    put("fuzz_config_json", "phi3_longrope.json", json.dumps(p3))
     for rel in ["models/stories260K-hf/config.json", "models/demo-llama-7m/config.json"]:
         if (b := shared(rel)) is not None:
             put("fuzz_config_json", rel.replace("/", "_"), b)
@@ -190,6 +226,8 @@ def main():
     put("fuzz_gguf", "tiny_model_and_vocab.gguf", gguf())
     put("fuzz_gguf", "vocab_only.gguf", gguf(with_model=False))
     put("fuzz_gguf", "model_only.gguf", gguf(with_vocab=False))
+    put("fuzz_gguf", "gemma3_model_and_vocab.gguf", gguf(arch="gemma3"))
+    put("fuzz_gguf", "phi3_model_and_vocab.gguf", gguf(arch="phi3"))
 
     put("fuzz_llama2c_checkpoint", "tiny_shared.bin", llama2c())
     put("fuzz_llama2c_checkpoint", "tiny_unshared.bin", llama2c(shared_classifier=False))

@@ -32,7 +32,8 @@ int main(int argc, char** argv) {
   app.add_option("--output", output, "HF folder (--format hf) or .gguf file (--format gguf)")->required();
   app.add_option("--format", format, "hf or gguf")->check(CLI::IsMember({"hf", "gguf"}))->capture_default_str();
   app.add_option("--tokenizer", tokenizer,
-                 "a model folder or tokenizer file whose vocabulary the model gets (at most the preset's vocab_size ids)")
+                 "a model folder or tokenizer file whose vocabulary the model gets (at most the preset's vocab_size ids); "
+                 "without one a GGUF gets byte tokens, enough for llama.cpp to run token ids")
       ->check(CLI::ExistingPath);
   app.add_flag("--overwrite", overwrite, "replace an existing output");
   CLI11_PARSE(app, argc, argv);
@@ -55,6 +56,11 @@ int main(int argc, char** argv) {
       if (format == "gguf") options.gguf_metadata = gguf_vocab_metadata(source, model.config.vocab_size);
       // An HF folder gets the tokenizer files of the folder the tokenizer is in.
       else model.source = std::filesystem::is_directory(source) ? source : source.parent_path();
+    } else if (format == "gguf") {
+      // Without a tokenizer, byte tokens: llama.cpp refuses a GGUF without a vocabulary.
+      const ModelConfig& c = model.config;
+      options.gguf_metadata =
+          gguf_byte_vocab_metadata(c.vocab_size, c.bos_token_id, c.eos_token_ids.empty() ? -1 : c.eos_token_ids.front());
     }
     if (format == "gguf") {
       const auto parent = std::filesystem::absolute(output).parent_path();

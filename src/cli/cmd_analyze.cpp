@@ -45,7 +45,7 @@ void print_summary(const nlohmann::json& j) {
                 (long long)j["intermediate_size"].get<int64_t>(), j["expansion_ratio"].get<double>(),
                 j["expansion_rate_percent"].get<double>());
   }
-  std::printf("GLU pruning:   %s\n\n", j["glu_pruning_applicable"].get<bool>() ? "applicable (gated SiLU MLP)" : "not applicable");
+  std::printf("GLU pruning:   %s\n\n", j["glu_pruning_applicable"].get<bool>() ? "applicable (gated MLP)" : "not applicable");
 
   std::printf("Parameters     %15s %8s\n", "count", "share");
   const char* parts[] = {"embeddings", "lm_head", "attention", "mlp", "norms"};

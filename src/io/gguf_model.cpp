@@ -1,11 +1,14 @@
-// GGUF <-> Model: llama.cpp's metadata keys and tensor names for the llama, deci, mistral, qwen2 and
-// qwen3 architectures.
+// GGUF <-> Model: llama.cpp's metadata keys and tensor names for the llama, deci, mistral, qwen2,
+// qwen3 and (with gguf_gemma.cpp) gemma, gemma2 and gemma3 architectures.
+#include <deque>
 #include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <numbers>
 
 #include "io/gguf_file.h"
+#include "io/gguf_gemma.h"
+#include "io/gguf_phi3.h"
 #include "io/gguf_writer.h"
 #include "io/model_formats.h"
 #include "io/qk_permute.h"
@@ -24,7 +27,8 @@ namespace {
 bool arch_is_permuted(const std::string& arch) { return arch == "llama" || arch == "deci" || arch == "mistral"; }
 
 const std::vector<std::string>& gguf_archs() {
-  static const std::vector<std::string> archs = {"llama", "deci", "mistral", "qwen2", "qwen3"};
+  static const std::vector<std::string> archs = {"llama", "deci", "mistral", "qwen2", "qwen3", "gemma", "gemma2", "gemma3",
+                                                 "phi3"};
   return archs;
 }
 
@@ -162,7 +166,8 @@ Model load_gguf_model(const fs::path& file) {
   auto key = [&](const std::string& k) { return arch + "." + k; };
 
   ModelConfig c;
-  c.model_type = arch == "deci" ? ModelType::Llama : model_type_parse(arch);
+  const bool gemma = gguf_arch_is_gemma(arch);
+  c.model_type = arch == "deci" ? ModelType::Llama : gemma ? ModelType::Gemma : model_type_parse(arch);
   c.hidden_size = g.get_int(key("embedding_length"));
   c.num_hidden_layers = g.get_int(key("block_count"));
   if (c.num_hidden_layers <= 0 || c.num_hidden_layers > kMaxLayers)
@@ -180,17 +185,37 @@ Model load_gguf_model(const fs::path& file) {
                                                   : c.hidden_size / c.num_attention_heads;
   if (g.has(key("attention.value_length")) && g.get_int(key("attention.value_length")) != c.head_dim)
     throw Error(file.string() + " has different key and value head sizes, which optipfair does not support");
-  if (g.has(key("rope.dimension_count")) && g.get_int(key("rope.dimension_count")) != c.head_dim)
+  // Phi-4-mini rotates the leading part of each head (NEOX order, as transformers' partial rotary).
+  if (arch == "phi3" && g.has(key("rope.dimension_count")) && g.get_int(key("rope.dimension_count")) < c.head_dim)
+    c.rotary_dim = g.get_int(key("rope.dimension_count"));
+  if (g.has(key("rope.dimension_count")) && g.get_int(key("rope.dimension_count")) != c.rope_dim())
     throw Error(file.string() + " rotates only part of each head (rope.dimension_count " +
                 std::to_string(g.get_int(key("rope.dimension_count"))) + " of " + std::to_string(c.head_dim) +
                 "), which optipfair does not support");
   c.intermediate_sizes = per_layer_ints(g, key("feed_forward_length"), c.num_hidden_layers, file);
   c.intermediate_size = *std::max_element(c.intermediate_sizes.begin(), c.intermediate_sizes.end());
+  // Layers zero-padded to one width (see save_gguf_model): their true widths, each at most that.
+  const bool padded = g.has("optipfair.feed_forward_lengths");
+  if (padded) {
+    std::vector<int64_t> widths = g.get_int_array("optipfair.feed_forward_lengths");
+    if (static_cast<int64_t>(widths.size()) != c.num_hidden_layers)
+      throw Error(file.string() + ": optipfair.feed_forward_lengths has " + std::to_string(widths.size()) +
+                  " entries for " + std::to_string(c.num_hidden_layers) + " layers");
+    for (int64_t x : widths)
+      if (x <= 0 || x > c.intermediate_size)
+        throw Error(file.string() + ": optipfair.feed_forward_lengths holds " + std::to_string(x) +
+                    ", outside 1.." + std::to_string(c.intermediate_size));
+    c.intermediate_sizes = std::move(widths);
+  }
   if (g.has(key("context_length"))) c.max_position_embeddings = g.get_int(key("context_length"));
   c.rms_norm_eps = g.has(key("attention.layer_norm_rms_epsilon")) ? g.get_float(key("attention.layer_norm_rms_epsilon"))
                                                                   : 1e-5;
   if (g.has(key("rope.freq_base"))) c.rope_theta = g.get_float(key("rope.freq_base"));
+  if (c.rotary_dim < 0 || c.rotary_dim % 2 != 0)
+    throw Error(file.string() + ": rope.dimension_count " + std::to_string(c.rotary_dim) + " is not a positive even number");
   read_rope_scaling(g, arch, c);
+  if (arch == "phi3") gguf_read_phi3_config(g, c);
+  if (gemma) gguf_read_gemma_config(g, arch, c);
   if (g.has("tokenizer.ggml.bos_token_id")) c.bos_token_id = g.get_int("tokenizer.ggml.bos_token_id");
   if (g.has("tokenizer.ggml.eos_token_id")) c.eos_token_ids = {g.get_int("tokenizer.ggml.eos_token_id")};
 
@@ -221,17 +246,37 @@ Model load_gguf_model(const fs::path& file) {
     const std::string p = "blk." + std::to_string(l) + ".";
     LayerWeights& w = m.layers[static_cast<size_t>(l)];
     w.attn_norm = r.get(p + "attn_norm.weight");
-    w.wq = r.get(p + "attn_q.weight");
-    w.wk = r.get(p + "attn_k.weight");
-    w.wv = r.get(p + "attn_v.weight");
+    if (const Tensor qkv = r.get(p + "attn_qkv.weight", false); qkv.present()) {
+      split_fused_qkv(w, qkv, c);
+    } else {
+      w.wq = r.get(p + "attn_q.weight");
+      w.wk = r.get(p + "attn_k.weight");
+      w.wv = r.get(p + "attn_v.weight");
+    }
     w.wo = r.get(p + "attn_output.weight");
     w.ffn_norm = r.get(p + "ffn_norm.weight");
-    w.w_gate = r.get(p + "ffn_gate.weight", false);
-    if (!w.w_gate.present())
-      throw Error(file.string() + " layer " + std::to_string(l) +
-                  " has no ffn_gate tensor: optipfair needs a gated (GLU) MLP");
-    w.w_up = r.get(p + "ffn_up.weight");
+    if (c.post_norms()) {
+      w.attn_post_norm = r.get(p + "post_attention_norm.weight");
+      w.ffn_post_norm = r.get(p + "post_ffw_norm.weight");
+    }
+    if (arch == "phi3") {  // ffn_up holds the gate's rows, then the up projection's
+      split_fused_gate_up(w, r.get(p + "ffn_up.weight"));
+    } else {
+      w.w_gate = r.get(p + "ffn_gate.weight", false);
+      if (!w.w_gate.present())
+        throw Error(file.string() + " layer " + std::to_string(l) +
+                    " has no ffn_gate tensor: optipfair needs a gated (GLU) MLP");
+      w.w_up = r.get(p + "ffn_up.weight");
+    }
     w.w_down = r.get(p + "ffn_down.weight");
+    const int64_t width = c.intermediate_sizes[static_cast<size_t>(l)];
+    if (padded && width < c.intermediate_size && w.w_gate.shape.size() == 2 && w.w_up.shape.size() == 2 &&
+        w.w_down.shape.size() == 2 && w.w_down.shape[1] == c.intermediate_size) {
+      w.w_gate.shape[0] = width;  // the first rows; the rest are the zero padding
+      w.w_up.shape[0] = width;
+      w.w_down.row_stride = c.intermediate_size;
+      w.w_down.shape[1] = width;
+    }
     if (c.attention_bias) {
       w.bq = r.get(p + "attn_q.bias");
       w.bk = r.get(p + "attn_k.bias");
@@ -241,6 +286,9 @@ Model load_gguf_model(const fs::path& file) {
       w.q_norm = r.get(p + "attn_q_norm.weight");
       w.k_norm = r.get(p + "attn_k_norm.weight");
     }
+    if (gemma)
+      for (Tensor* t : {&w.attn_norm, &w.ffn_norm, &w.attn_post_norm, &w.ffn_post_norm, &w.q_norm, &w.k_norm})
+        if (t->present()) *t = gguf_gemma_norm_from_file(m, *t);
     if (permuted) {
       w.wq = qk_to_half_copy(m, w.wq, c.num_attention_heads, c.head_dim);
       w.wk = qk_to_half_copy(m, w.wk, c.num_key_value_heads, c.head_dim);
@@ -248,6 +296,7 @@ Model load_gguf_model(const fs::path& file) {
       if (w.bk.present()) w.bk = qk_to_half_copy(m, w.bk, c.num_key_value_heads, c.head_dim);
     }
   }
+  if (gemma) m.final_norm = gguf_gemma_norm_from_file(m, m.final_norm);
   c.dtype = m.layers.front().wq.dtype;
   m.config = std::move(c);
   model_validate(m);
@@ -257,10 +306,13 @@ Model load_gguf_model(const fs::path& file) {
 namespace {
 
 // Streams a Tensor's rows (in `row_order`, source row per output row; empty = identity) converted to
-// `to`. Handles strided (column-sliced) views. A block type can be copied as is or widened, not
-// produced.
-GgufWriter::TensorFill tensor_fill(const Tensor& t, DType to, std::vector<int64_t> row_order) {
-  return [&t, to, order = std::move(row_order)](std::ostream& out) {
+// `to`, then `pad_rows` rows of zeros, each row followed by `pad_cols` zeros. Handles strided
+// (column-sliced) views. A block type can be copied as is or widened, not produced.
+GgufWriter::TensorFill tensor_fill(const Tensor& t, DType to, std::vector<int64_t> row_order, int64_t pad_rows = 0,
+                                   int64_t pad_cols = 0) {
+  return [&t, to, order = std::move(row_order), pad_rows, pad_cols](std::ostream& out) {
+    const std::string zeros(dtype_bytes(to, t.shape.size() == 1 ? 1 : t.cols() + pad_cols), '\0');
+    const auto pad_row_bytes = static_cast<std::streamsize>(dtype_bytes(to, pad_cols));
     const bool vector = t.shape.size() == 1;
     const int64_t rows = vector ? t.shape[0] : t.rows();
     const int64_t cols = vector ? 1 : t.cols();
@@ -273,6 +325,7 @@ GgufWriter::TensorFill tensor_fill(const Tensor& t, DType to, std::vector<int64_
       const uint8_t* src = base + static_cast<size_t>(src_row) * src_stride;
       if (t.dtype == to) {
         out.write(reinterpret_cast<const char*>(src), static_cast<std::streamsize>(dtype_bytes(to, cols)));
+        out.write(zeros.data(), pad_row_bytes);
         continue;
       }
       dequantize_blocks(t.dtype, src, f.data(), cols);
@@ -285,7 +338,9 @@ GgufWriter::TensorFill tensor_fill(const Tensor& t, DType to, std::vector<int64_
         }
       }
       out.write(reinterpret_cast<const char*>(buf.data()), static_cast<std::streamsize>(dtype_bytes(to, cols)));
+      out.write(zeros.data(), pad_row_bytes);
     }
+    for (int64_t k = 0; k < pad_rows; ++k) out.write(zeros.data(), static_cast<std::streamsize>(zeros.size()));
   };
 }
 
@@ -328,10 +383,18 @@ void save_gguf_model(const Model& m, const fs::path& file, const SaveOptions& op
   switch (c.model_type) {
     case ModelType::Llama:
     case ModelType::Mistral: arch = uniform ? "llama" : "deci"; break;
-    // No llama.cpp arch reads per-layer widths with qwen's biases / norms; our loader still does.
     case ModelType::Qwen2:
     case ModelType::Qwen3: arch = model_type_name(c.model_type); break;
+    case ModelType::Gemma:
+    case ModelType::Gemma2:
+    case ModelType::Gemma3: arch = gguf_gemma_arch(c); break;
+    case ModelType::Phi3: arch = "phi3"; break;
   }
+  const bool gemma = gguf_arch_is_gemma(arch);
+  // llama.cpp's qwen and gemma archs read one MLP width: narrower layers are zero-padded to the
+  // widest (zero gate, up and down weights add exactly nothing), their widths kept in our key.
+  const bool padded = !uniform && arch != "deci";
+  const int64_t widest = *std::max_element(widths.begin(), widths.end());
   const bool permute = arch_is_permuted(arch);
   auto key = [&](const std::string& k) { return arch + "." + k; };
 
@@ -348,17 +411,20 @@ void save_gguf_model(const Model& m, const fs::path& file, const SaveOptions& op
   w.set(key("embedding_length"), gguf_uint32(static_cast<uint32_t>(c.hidden_size)));
   w.set(key("block_count"), gguf_uint32(static_cast<uint32_t>(c.num_hidden_layers)));
   w.set(key("feed_forward_length"),
-        uniform ? gguf_uint32(static_cast<uint32_t>(widths.front())) : gguf_int32_array(widths));
+        uniform || padded ? gguf_uint32(static_cast<uint32_t>(widest)) : gguf_int32_array(widths));
+  if (padded) w.set("optipfair.feed_forward_lengths", gguf_int32_array(widths));
   w.set(key("attention.head_count"), gguf_uint32(static_cast<uint32_t>(c.num_attention_heads)));
   w.set(key("attention.head_count_kv"), gguf_uint32(static_cast<uint32_t>(c.num_key_value_heads)));
   w.set(key("attention.key_length"), gguf_uint32(static_cast<uint32_t>(c.head_dim)));
   w.set(key("attention.value_length"), gguf_uint32(static_cast<uint32_t>(c.head_dim)));
   w.set(key("attention.layer_norm_rms_epsilon"), gguf_float32(static_cast<float>(c.rms_norm_eps)));
   w.set(key("rope.freq_base"), gguf_float32(static_cast<float>(c.rope_theta)));
-  w.set(key("rope.dimension_count"), gguf_uint32(static_cast<uint32_t>(c.head_dim)));
+  w.set(key("rope.dimension_count"), gguf_uint32(static_cast<uint32_t>(c.rope_dim())));
   w.set(key("vocab_size"), gguf_uint32(static_cast<uint32_t>(c.vocab_size)));
   std::vector<float> rope_factors;
-  if (c.rope_scaling.type != RopeScalingType::None) {
+  std::deque<std::vector<float>> phi3_factors;
+  if (arch == "phi3") gguf_write_phi3_keys(w, c, phi3_factors);
+  if (c.rope_scaling.type != RopeScalingType::None && c.rope_scaling.type != RopeScalingType::LongRope) {
     // llama.cpp reads linear scaling from keys and llama3 scaling from rope_freqs.weight; our own
     // keys keep the exact Hugging Face parameters for a lossless reload.
     if (c.rope_scaling.type == RopeScalingType::Linear) {
@@ -377,6 +443,7 @@ void save_gguf_model(const Model& m, const fs::path& file, const SaveOptions& op
   if (c.bos_token_id >= 0) w.set("tokenizer.ggml.bos_token_id", gguf_uint32(static_cast<uint32_t>(c.bos_token_id)));
   if (!c.eos_token_ids.empty())
     w.set("tokenizer.ggml.eos_token_id", gguf_uint32(static_cast<uint32_t>(c.eos_token_ids.front())));
+  if (gemma) gguf_write_gemma_keys(w, arch, c);
   for (const auto& [k, v] : options.gguf_metadata) w.set(k, v);
 
   auto add = [&](const std::string& name, const Tensor& t, std::vector<int64_t> order = {}) {
@@ -386,6 +453,35 @@ void save_gguf_model(const Model& m, const fs::path& file, const SaveOptions& op
     if (dtype_is_quantized(to) && !order.empty() && t.shape.size() == 1)
       throw Error(std::string("cannot reorder ") + dtype_name(to) + " vector '" + t.name + "'");
     w.add_tensor(name, to, t.shape, tensor_fill(t, to, std::move(order)));
+  };
+  auto add_padded = [&](const std::string& name, const Tensor& t, int64_t rows, int64_t cols) {
+    const DType to = matrix_type(t);
+    if (dtype_is_quantized(to) && t.dtype != to) throw Error("cannot convert tensor '" + t.name + "' to " + dtype_name(to));
+    if (cols % dtype_block_elements(to) != 0)
+      throw Error("cannot zero-pad " + std::string(dtype_name(to)) + " tensor '" + t.name + "' by " +
+                  std::to_string(cols) + " columns (not whole blocks); save with a float type");
+    w.add_tensor(name, to, {t.rows() + rows, t.cols() + cols}, tensor_fill(t, to, {}, rows, cols));
+  };
+  // Row blocks written as one tensor (Phi-3's fused projections), each padded to `rows` (0: its own).
+  auto add_stacked = [&](const std::string& name, std::vector<const Tensor*> parts, int64_t rows) {
+    const DType to = matrix_type(*parts.front());
+    std::vector<GgufWriter::TensorFill> fills;
+    int64_t total = 0;
+    for (const Tensor* t : parts) {
+      if (dtype_is_quantized(to) && t->dtype != to) throw Error("cannot convert tensor '" + t->name + "' to " + dtype_name(to));
+      const int64_t block = rows > 0 ? rows : t->rows();
+      fills.push_back(tensor_fill(*t, to, {}, block - t->rows(), 0));
+      total += block;
+    }
+    w.add_tensor(name, to, {total, parts.front()->cols()}, [fills](std::ostream& out) {
+      for (const auto& fill : fills) fill(out);
+    });
+  };
+  // Norms: Gemma's as llama.cpp's converter writes them, the factors (1 + w).
+  std::deque<std::vector<float>> shifted_norms;
+  auto add_norm = [&](const std::string& name, const Tensor& t) {
+    if (!gemma) return add(name, t);
+    w.add_tensor(name, DType::F32, t.shape, gguf_gemma_norm_to_file(t, shifted_norms));
   };
   auto interleave_order = [&](int64_t rows) {
     std::vector<int64_t> order(static_cast<size_t>(rows));
@@ -397,16 +493,20 @@ void save_gguf_model(const Model& m, const fs::path& file, const SaveOptions& op
   if (!rope_factors.empty())
     w.add_tensor("rope_freqs.weight", DType::F32, {static_cast<int64_t>(rope_factors.size())}, rope_factors.data());
   add("token_embd.weight", m.tok_embeddings);
-  add("output_norm.weight", m.final_norm);
+  add_norm("output_norm.weight", m.final_norm);
   const bool tied = c.tie_word_embeddings || m.lm_head.data == m.tok_embeddings.data;
   if (!tied) add("output.weight", m.lm_head);
   for (size_t l = 0; l < m.layers.size(); ++l) {
     const LayerWeights& lw = m.layers[l];
     const std::string p = "blk." + std::to_string(l) + ".";
-    add(p + "attn_norm.weight", lw.attn_norm);
-    add(p + "attn_q.weight", lw.wq, permute ? interleave_order(lw.wq.rows()) : std::vector<int64_t>{});
-    add(p + "attn_k.weight", lw.wk, permute ? interleave_order(lw.wk.rows()) : std::vector<int64_t>{});
-    add(p + "attn_v.weight", lw.wv);
+    add_norm(p + "attn_norm.weight", lw.attn_norm);
+    if (arch == "phi3") {
+      add_stacked(p + "attn_qkv.weight", {&lw.wq, &lw.wk, &lw.wv}, 0);
+    } else {
+      add(p + "attn_q.weight", lw.wq, permute ? interleave_order(lw.wq.rows()) : std::vector<int64_t>{});
+      add(p + "attn_k.weight", lw.wk, permute ? interleave_order(lw.wk.rows()) : std::vector<int64_t>{});
+      add(p + "attn_v.weight", lw.wv);
+    }
     add(p + "attn_output.weight", lw.wo);
     if (lw.bq.present()) {
       add(p + "attn_q.bias", lw.bq, permute ? interleave_order(lw.bq.shape[0]) : std::vector<int64_t>{});
@@ -414,13 +514,26 @@ void save_gguf_model(const Model& m, const fs::path& file, const SaveOptions& op
       add(p + "attn_v.bias", lw.bv);
     }
     if (lw.q_norm.present()) {
-      add(p + "attn_q_norm.weight", lw.q_norm);
-      add(p + "attn_k_norm.weight", lw.k_norm);
+      add_norm(p + "attn_q_norm.weight", lw.q_norm);
+      add_norm(p + "attn_k_norm.weight", lw.k_norm);
     }
-    add(p + "ffn_norm.weight", lw.ffn_norm);
-    add(p + "ffn_gate.weight", lw.w_gate);
-    add(p + "ffn_up.weight", lw.w_up);
-    add(p + "ffn_down.weight", lw.w_down);
+    if (c.post_norms()) add_norm(p + "post_attention_norm.weight", lw.attn_post_norm);
+    add_norm(p + "ffn_norm.weight", lw.ffn_norm);
+    if (c.post_norms()) add_norm(p + "post_ffw_norm.weight", lw.ffn_post_norm);
+    const int64_t pad = padded ? widest - lw.intermediate_size() : 0;
+    if (arch == "phi3") {
+      add_stacked(p + "ffn_up.weight", {&lw.w_gate, &lw.w_up}, widest);
+      if (pad == 0) add(p + "ffn_down.weight", lw.w_down);
+      else add_padded(p + "ffn_down.weight", lw.w_down, 0, pad);
+    } else if (pad == 0) {
+      add(p + "ffn_gate.weight", lw.w_gate);
+      add(p + "ffn_up.weight", lw.w_up);
+      add(p + "ffn_down.weight", lw.w_down);
+    } else {
+      add_padded(p + "ffn_gate.weight", lw.w_gate, pad, 0);
+      add_padded(p + "ffn_up.weight", lw.w_up, pad, 0);
+      add_padded(p + "ffn_down.weight", lw.w_down, 0, pad);
+    }
   }
   w.write(file, options.overwrite);
 }

@@ -89,21 +89,36 @@ Model load_hf_model(const fs::path& dir) {
     return t ? *t : Tensor{};
   };
 
-  model.tok_embeddings = required("model.embed_tokens.weight");
-  model.final_norm = required("model.norm.weight");
-  const Tensor* head = index.find("lm_head.weight");
+  // The text model of a Gemma 3 image-text checkpoint sits under another prefix (transformers
+  // 4.52 and later: model.language_model.; before: language_model.model.).
+  std::string prefix = "model.", head_name = "lm_head.weight";
+  if (!index.find("model.embed_tokens.weight")) {
+    if (index.find("model.language_model.embed_tokens.weight")) {
+      prefix = "model.language_model.";
+    } else if (index.find("language_model.model.embed_tokens.weight")) {
+      prefix = "language_model.model.";
+      head_name = "language_model.lm_head.weight";
+    }
+  }
+  model.tok_embeddings = required(prefix + "embed_tokens.weight");
+  model.final_norm = required(prefix + "norm.weight");
+  const Tensor* head = index.find(head_name);
   model.lm_head = (head && !c.tie_word_embeddings) ? *head : model.tok_embeddings;
   if (!head) model.config.tie_word_embeddings = true;
 
   const bool padded = c.raw.contains("optipfair_intermediate_sizes");
   model.layers.resize(static_cast<size_t>(c.num_hidden_layers));
   for (int64_t l = 0; l < c.num_hidden_layers; ++l) {
-    const std::string p = "model.layers." + std::to_string(l) + ".";
+    const std::string p = prefix + "layers." + std::to_string(l) + ".";
     LayerWeights& w = model.layers[static_cast<size_t>(l)];
     w.attn_norm = required(p + "input_layernorm.weight");
-    w.wq = required(p + "self_attn.q_proj.weight");
-    w.wk = required(p + "self_attn.k_proj.weight");
-    w.wv = required(p + "self_attn.v_proj.weight");
+    if (c.fused_projections()) {
+      split_fused_qkv(w, required(p + "self_attn.qkv_proj.weight"), c);
+    } else {
+      w.wq = required(p + "self_attn.q_proj.weight");
+      w.wk = required(p + "self_attn.k_proj.weight");
+      w.wv = required(p + "self_attn.v_proj.weight");
+    }
     w.wo = required(p + "self_attn.o_proj.weight");
     if (c.attention_bias) {
       w.bq = required(p + "self_attn.q_proj.bias");
@@ -114,12 +129,20 @@ Model load_hf_model(const fs::path& dir) {
       w.q_norm = required(p + "self_attn.q_norm.weight");
       w.k_norm = required(p + "self_attn.k_norm.weight");
     }
-    w.ffn_norm = required(p + "post_attention_layernorm.weight");
-    w.w_gate = optional(p + "mlp.gate_proj.weight");
-    if (!w.w_gate.present())
-      throw Error(dir.string() + " has no " + p +
-                  "mlp.gate_proj.weight: optipfair needs a gated (GLU) MLP in every layer");
-    w.w_up = required(p + "mlp.up_proj.weight");
+    w.ffn_norm = required(p + hf_pre_mlp_norm_name(c) + ".weight");
+    if (c.post_norms()) {
+      w.attn_post_norm = required(p + "post_attention_layernorm.weight");
+      w.ffn_post_norm = required(p + "post_feedforward_layernorm.weight");
+    }
+    if (c.fused_projections()) {
+      split_fused_gate_up(w, required(p + "mlp.gate_up_proj.weight"));
+    } else {
+      w.w_gate = optional(p + "mlp.gate_proj.weight");
+      if (!w.w_gate.present())
+        throw Error(dir.string() + " has no " + p +
+                    "mlp.gate_proj.weight: optipfair needs a gated (GLU) MLP in every layer");
+      w.w_up = required(p + "mlp.up_proj.weight");
+    }
     w.w_down = required(p + "mlp.down_proj.weight");
 
     // A layer pruned narrower than its neighbours is zero-padded on disk: view its true width.

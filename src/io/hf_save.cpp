@@ -36,6 +36,19 @@ struct EntryList {
   void add_optional(const std::string& name, const Tensor& t) {
     if (t.present()) add(name, t);
   }
+  // One stored tensor of several row blocks (Phi-3's fused projections), each padded to `rows`
+  // rows (0: its own).
+  void add_fused(const std::string& name, std::vector<Tensor> parts, int64_t rows, int64_t cols) {
+    int64_t total = 0;
+    for (const Tensor& t : parts) {
+      if (!t.present()) throw Error("the model has no tensor for part of " + name);
+      total += rows > 0 ? rows : t.rows();
+    }
+    SafetensorsEntry e{name, stored_type(parts.front(), options), {total, cols}, Tensor{}};
+    e.parts = std::move(parts);
+    e.part_rows = rows;
+    entries.push_back(std::move(e));
+  }
 };
 
 // transformers' Llama-family names. Narrower MLP layers are zero-padded to the widest one: the
@@ -48,19 +61,31 @@ std::vector<SafetensorsEntry> hf_entries(const Model& model, int64_t widest, con
     const LayerWeights& l = model.layers[i];
     const std::string p = "model.layers." + std::to_string(i) + ".";
     list.add(p + "input_layernorm.weight", l.attn_norm);
-    list.add(p + "self_attn.q_proj.weight", l.wq);
-    list.add_optional(p + "self_attn.q_proj.bias", l.bq);
-    list.add(p + "self_attn.k_proj.weight", l.wk);
-    list.add_optional(p + "self_attn.k_proj.bias", l.bk);
-    list.add(p + "self_attn.v_proj.weight", l.wv);
-    list.add_optional(p + "self_attn.v_proj.bias", l.bv);
+    if (c.fused_projections()) {
+      list.add_fused(p + "self_attn.qkv_proj.weight", {l.wq, l.wk, l.wv}, 0, l.wq.cols());
+    } else {
+      list.add(p + "self_attn.q_proj.weight", l.wq);
+      list.add_optional(p + "self_attn.q_proj.bias", l.bq);
+      list.add(p + "self_attn.k_proj.weight", l.wk);
+      list.add_optional(p + "self_attn.k_proj.bias", l.bk);
+      list.add(p + "self_attn.v_proj.weight", l.wv);
+      list.add_optional(p + "self_attn.v_proj.bias", l.bv);
+    }
     list.add(p + "self_attn.o_proj.weight", l.wo);
     list.add_optional(p + "self_attn.q_norm.weight", l.q_norm);
     list.add_optional(p + "self_attn.k_norm.weight", l.k_norm);
-    list.add(p + "post_attention_layernorm.weight", l.ffn_norm);
+    list.add(p + hf_pre_mlp_norm_name(c) + ".weight", l.ffn_norm);
+    if (c.post_norms()) {
+      list.add(p + "post_attention_layernorm.weight", l.attn_post_norm);
+      list.add(p + "post_feedforward_layernorm.weight", l.ffn_post_norm);
+    }
     const int64_t hidden = l.w_gate.cols();
-    list.add(p + "mlp.gate_proj.weight", l.w_gate, {widest, hidden});
-    list.add(p + "mlp.up_proj.weight", l.w_up, {widest, hidden});
+    if (c.fused_projections()) {
+      list.add_fused(p + "mlp.gate_up_proj.weight", {l.w_gate, l.w_up}, widest, hidden);
+    } else {
+      list.add(p + "mlp.gate_proj.weight", l.w_gate, {widest, hidden});
+      list.add(p + "mlp.up_proj.weight", l.w_up, {widest, hidden});
+    }
     list.add(p + "mlp.down_proj.weight", l.w_down, {l.w_down.rows(), widest});
   }
   list.add("model.norm.weight", model.final_norm);

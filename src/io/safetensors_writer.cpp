@@ -66,11 +66,25 @@ void narrow_row(const float* src, int64_t n, DType t, void* dst) {
   }
 }
 
+void check_source(const SafetensorsEntry& e, const Tensor& s);
+
 void check_entry(const SafetensorsEntry& e) {
   if (!storable(e.dtype))
     throw Error("tensor " + e.name + " cannot be stored as " + dtype_name(e.dtype) +
                 " in safetensors (use F32, F16 or BF16)");
-  const Tensor& s = e.source;
+  if (e.parts.empty()) return check_source(e, e.source);
+  int64_t rows = 0;
+  for (const Tensor& part : e.parts) {
+    check_source(e, part);
+    if (e.part_rows > 0 && row_count(part.shape) > e.part_rows)
+      throw Error("tensor " + e.name + " has a part larger than its block");
+    rows += e.part_rows > 0 ? e.part_rows : row_count(part.shape);
+  }
+  if (rows != row_count(e.shape)) throw Error("tensor " + e.name + " has parts of " + std::to_string(rows) + " rows for " +
+                                              std::to_string(row_count(e.shape)));
+}
+
+void check_source(const SafetensorsEntry& e, const Tensor& s) {
   if (!s.present()) throw Error("tensor " + e.name + " has no data to write");
   for (int64_t d : e.shape)
     if (d < 0) throw Error("tensor " + e.name + " has a negative dimension");
@@ -78,7 +92,7 @@ void check_entry(const SafetensorsEntry& e) {
   if (s.shape.size() != e.shape.size() && !(s.shape.size() <= 1 && e.shape.size() <= 1))
     throw Error("tensor " + e.name + " has " + std::to_string(s.shape.size()) + " dimensions but is stored with " +
                 std::to_string(e.shape.size()));
-  if (src_cols > last_dim(e.shape) || row_count(s.shape) > row_count(e.shape))
+  if (src_cols > last_dim(e.shape) || (e.parts.empty() && row_count(s.shape) > row_count(e.shape)))
     throw Error("tensor " + e.name + " is larger than the shape it is stored with");
   if (src_cols % dtype_block_elements(s.dtype) != 0)
     throw Error("tensor " + e.name + " is " + dtype_name(s.dtype) + " with rows not a multiple of " +
@@ -130,9 +144,10 @@ class StreamWriter {
   size_t used_ = 0;
 };
 
-void write_entry(StreamWriter& out, const SafetensorsEntry& e) {
-  const Tensor& s = e.source;
-  const int64_t rows = row_count(e.shape), cols = last_dim(e.shape);
+// `rows` stored rows of width last_dim(e.shape) from s: its rows converted and zero-padded on the
+// right, then zero rows.
+void write_rows(StreamWriter& out, const SafetensorsEntry& e, const Tensor& s, int64_t rows) {
+  const int64_t cols = last_dim(e.shape);
   const int64_t src_rows = row_count(s.shape), src_cols = last_dim(s.shape);
   const size_t row_bytes = dtype_bytes(e.dtype, cols);
   const size_t src_row_bytes = dtype_bytes(s.dtype, s.stride());
@@ -155,6 +170,11 @@ void write_entry(StreamWriter& out, const SafetensorsEntry& e) {
     }
     std::memset(dst + copy_bytes, 0, row_bytes - copy_bytes);
   }
+}
+
+void write_entry(StreamWriter& out, const SafetensorsEntry& e) {
+  if (e.parts.empty()) return write_rows(out, e, e.source, row_count(e.shape));
+  for (const Tensor& part : e.parts) write_rows(out, e, part, e.part_rows > 0 ? e.part_rows : row_count(part.shape));
 }
 
 }  // namespace

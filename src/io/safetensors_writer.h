@@ -20,6 +20,11 @@ struct SafetensorsEntry {
   DType dtype = DType::F32;       // stored type: F32, F16 or BF16
   std::vector<int64_t> shape;     // stored shape (outermost first)
   Tensor source;                  // the values; F32, F16, BF16 or Q8_0, rows possibly strided
+  // A fused tensor (Phi-3's qkv_proj, gate_up_proj): when set, the stored rows are these tensors'
+  // one after another, each block zero-padded to `part_rows` rows (0: its own rows), and `source`
+  // is not used.
+  std::vector<Tensor> parts{};
+  int64_t part_rows = 0;
 };
 
 // Bytes the entry takes in the file's data section.

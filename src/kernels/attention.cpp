@@ -145,13 +145,18 @@ template <int kVecs, int kRows, int kValueRows>
 __attribute__((always_inline)) inline void tile_rows_group(const AttentionRow* rows, const TileSpan* spans, float* s,
                                                            float* acc, float* row_max, double* row_sum,
                                                            const float* kt, const float* v_tile, int64_t hd,
-                                                           float scale) {
+                                                           float scale, float softcap) {
   static_assert(kRows % kValueRows == 0);
   int64_t a = kTile, b = 0;
   for (int r = 0; r < kRows; ++r)
     if (spans[r].a < spans[r].b) a = std::min(a, spans[r].a), b = std::max(b, spans[r].b);
   if (a >= b) return;
   tile_scores<kRows>(s, rows, kt, hd, scale);
+  if (softcap > 0.0f) {
+    const float inv = 1.0f / softcap;
+#pragma omp simd
+    for (int64_t i = 0; i < kRows * kTile; ++i) s[i] = softcap * tanh_via_exp(s[i] * inv);
+  }
   for (int r = 0; r < kRows; ++r)
     softmax_step(s + r * kTile, spans[r], row_max[r], row_sum[r], acc + r * hd, hd);
   if constexpr (kVecs > 0) {
@@ -170,7 +175,8 @@ __attribute__((always_inline)) inline void tile_rows_group(const AttentionRow* r
 template <int kVecs, bool kWide>
 __attribute__((always_inline)) inline void attention_tiles(std::span<const AttentionRow> rows, const float* k,
                                                            const float* v, int64_t stride, int64_t hd, float scale,
-                                                           int64_t lo, int64_t hi, AttentionScratch& scratch) {
+                                                           float softcap, int64_t lo, int64_t hi,
+                                                           AttentionScratch& scratch) {
   const auto nr = static_cast<int64_t>(rows.size());
   float* kt = scratch.keys_t.data();
   float* s = scratch.scores.data();
@@ -210,10 +216,10 @@ __attribute__((always_inline)) inline void attention_tiles(std::span<const Atten
     int64_t j = 0;
     for (; j + kRows <= nr; j += kRows)
       tile_rows_group<kVecs, kRows, kValueRows>(&rows[static_cast<size_t>(j)], spans + j, s, acc + j * hd,
-                                                row_max + j, row_sum + j, kt, v_tile, hd, scale);
+                                                row_max + j, row_sum + j, kt, v_tile, hd, scale, softcap);
     for (; j < nr; ++j)
       tile_rows_group<kVecs, 1, 1>(&rows[static_cast<size_t>(j)], spans + j, s, acc + j * hd, row_max + j,
-                                   row_sum + j, kt, v_tile, hd, scale);
+                                   row_sum + j, kt, v_tile, hd, scale, softcap);
   }
 }
 
@@ -222,11 +228,12 @@ __attribute__((always_inline)) inline void attention_tiles(std::span<const Atten
 template <int kVecs>
 __attribute__((always_inline)) inline void attention_tiles_isa(std::span<const AttentionRow> rows, const float* k,
                                                                const float* v, int64_t stride, int64_t hd, float scale,
-                                                               int64_t lo, int64_t hi, AttentionScratch& scratch) {
+                                                               float softcap, int64_t lo, int64_t hi,
+                                                               AttentionScratch& scratch) {
   if (__builtin_cpu_supports("avx512f"))
-    attention_tiles<kVecs, true>(rows, k, v, stride, hd, scale, lo, hi, scratch);
+    attention_tiles<kVecs, true>(rows, k, v, stride, hd, scale, softcap, lo, hi, scratch);
   else
-    attention_tiles<kVecs, false>(rows, k, v, stride, hd, scale, lo, hi, scratch);
+    attention_tiles<kVecs, false>(rows, k, v, stride, hd, scale, softcap, lo, hi, scratch);
 }
 
 }  // namespace
@@ -239,7 +246,7 @@ __attribute__((always_inline)) inline void attention_tiles_isa(std::span<const A
 // rows' weighted sums while its keys and values are in L1.
 __attribute__((target_clones("avx512f", "avx2", "default"))) void attention_rows(
     std::span<const AttentionRow> rows, const float* k, const float* v, int64_t stride, int64_t hd, float scale,
-    AttentionScratch& scratch) {
+    AttentionScratch& scratch, float softcap) {
   if (rows.empty()) return;
   int64_t lo = rows[0].first, hi = rows[0].first + rows[0].count;
   for (const AttentionRow& r : rows) {
@@ -256,12 +263,13 @@ __attribute__((target_clones("avx512f", "avx2", "default"))) void attention_rows
   scratch.spans.resize(nr);
 
   switch (hd % 16 == 0 ? hd / 16 : 0) {
-    case 1: attention_tiles_isa<1>(rows, k, v, stride, hd, scale, lo, hi, scratch); break;
-    case 2: attention_tiles_isa<2>(rows, k, v, stride, hd, scale, lo, hi, scratch); break;
-    case 4: attention_tiles_isa<4>(rows, k, v, stride, hd, scale, lo, hi, scratch); break;
-    case 6: attention_tiles_isa<6>(rows, k, v, stride, hd, scale, lo, hi, scratch); break;
-    case 8: attention_tiles_isa<8>(rows, k, v, stride, hd, scale, lo, hi, scratch); break;
-    default: attention_tiles_isa<0>(rows, k, v, stride, hd, scale, lo, hi, scratch); break;
+    case 1: attention_tiles_isa<1>(rows, k, v, stride, hd, scale, softcap, lo, hi, scratch); break;
+    case 2: attention_tiles_isa<2>(rows, k, v, stride, hd, scale, softcap, lo, hi, scratch); break;
+    case 4: attention_tiles_isa<4>(rows, k, v, stride, hd, scale, softcap, lo, hi, scratch); break;
+    case 6: attention_tiles_isa<6>(rows, k, v, stride, hd, scale, softcap, lo, hi, scratch); break;
+    case 8: attention_tiles_isa<8>(rows, k, v, stride, hd, scale, softcap, lo, hi, scratch); break;
+    case 16: attention_tiles_isa<16>(rows, k, v, stride, hd, scale, softcap, lo, hi, scratch); break;  // Gemma
+    default: attention_tiles_isa<0>(rows, k, v, stride, hd, scale, softcap, lo, hi, scratch); break;
   }
 
   for (size_t j = 0; j < nr; ++j) {
@@ -275,13 +283,14 @@ __attribute__((target_clones("avx512f", "avx2", "default"))) void attention_rows
 }
 
 void attention_head_naive(float* out, const float* q, const float* k, const float* v, int64_t n, int64_t stride,
-                          int64_t hd, float scale) {
+                          int64_t hd, float scale, float softcap) {
   std::vector<double> s(static_cast<size_t>(n));
   double mx = -INFINITY;
   for (int64_t t = 0; t < n; ++t) {
     double dot = 0;
     for (int64_t d = 0; d < hd; ++d) dot += static_cast<double>(q[d]) * k[t * stride + d];
     s[static_cast<size_t>(t)] = dot * scale;
+    if (softcap > 0) s[static_cast<size_t>(t)] = softcap * std::tanh(s[static_cast<size_t>(t)] / softcap);
     mx = std::max(mx, s[static_cast<size_t>(t)]);
   }
   double z = 0;

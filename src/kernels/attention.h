@@ -33,10 +33,11 @@ struct AttentionScratch {
 
 // out = softmax(scale * q . k_t over the row's positions) weighted sum of v_t, for every row. Key
 // and value rows of position t start at k + t * stride and v + t * stride (the KV cache's layout).
+// softcap > 0 soft-caps each scaled score to softcap * tanh(score / softcap) first (Gemma 2).
 void attention_rows(std::span<const AttentionRow> rows, const float* k, const float* v, int64_t stride, int64_t hd,
-                    float scale, AttentionScratch& scratch);
+                    float scale, AttentionScratch& scratch, float softcap = 0.0f);
 
 void attention_head_naive(float* out, const float* q, const float* k, const float* v, int64_t n, int64_t stride,
-                          int64_t hd, float scale);
+                          int64_t hd, float scale, float softcap = 0.0f);
 
 }  // namespace optipfair

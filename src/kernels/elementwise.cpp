@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <bit>
 #include <cmath>
+#include <numbers>
 #include <cstdint>
 
 #include "kernels/exp_nonpositive.h"
@@ -137,6 +138,40 @@ void silu_mul_naive(float* gate, const float* up, int64_t n) {
     const double g = gate[i];
     gate[i] = static_cast<float>(g / (1.0 + std::exp(-g)) * up[i]);
   }
+}
+
+__attribute__((target_clones("avx512f", "avx2", "default"))) void gelu_tanh_mul_inplace(float* gate,
+                                                                                        const float* up, int64_t n) {
+  // (1 + tanh(u)) / 2 is sigmoid(2u), taken as in silu_mul_inplace from e = exp(-|2u|): for
+  // negative g, 1 + tanh(u) computed as a sum would lose all digits to cancellation.
+  constexpr float kTwoSqrt2OverPi = 2.0f * 0.7978845608028654f;
+#pragma omp simd
+  for (int64_t i = 0; i < n; ++i) {
+    const float g = gate[i];
+    const float u2 = kTwoSqrt2OverPi * (g + 0.044715f * g * g * g);
+    const float e = exp_nonpositive(-std::fabs(u2));
+    const float inv = 1.0f / (1.0f + e);
+    const float sigmoid = u2 < 0.0f ? e * inv : inv;
+    gate[i] = g * sigmoid * up[i];
+  }
+}
+
+void gelu_tanh_mul_naive(float* gate, const float* up, int64_t n) {
+  const double k = std::sqrt(2.0 / std::numbers::pi);
+  for (int64_t i = 0; i < n; ++i) {
+    const double g = gate[i];
+    gate[i] = static_cast<float>(0.5 * g * (1.0 + std::tanh(k * (g + 0.044715 * g * g * g))) * up[i]);
+  }
+}
+
+__attribute__((target_clones("avx512f", "avx2", "default"))) void softcap_inplace(float* x, int64_t n, float cap) {
+  const float inv = 1.0f / cap;
+#pragma omp simd
+  for (int64_t i = 0; i < n; ++i) x[i] = cap * tanh_via_exp(x[i] * inv);
+}
+
+void softcap_naive(float* x, int64_t n, float cap) {
+  for (int64_t i = 0; i < n; ++i) x[i] = static_cast<float>(cap * std::tanh(static_cast<double>(x[i]) / cap));
 }
 
 }  // namespace optipfair

@@ -24,4 +24,13 @@ double log_sum_exp_shifted_naive(const float* x, int64_t n, float shift);
 void silu_mul_inplace(float* gate, const float* up, int64_t n);
 void silu_mul_naive(float* gate, const float* up, int64_t n);  // in double: the oracle
 
+// gate[i] = gelu(gate[i]) * up[i] with the tanh approximation (PyTorch's gelu(approximate="tanh"),
+// Gemma's GeGLU): gelu(g) = g / 2 * (1 + tanh(sqrt(2 / pi) * (g + 0.044715 g^3))).
+void gelu_tanh_mul_inplace(float* gate, const float* up, int64_t n);
+void gelu_tanh_mul_naive(float* gate, const float* up, int64_t n);  // in double: the oracle
+
+// x[i] = cap * tanh(x[i] / cap) (Gemma 2's soft-capping of logits and attention scores), cap > 0.
+void softcap_inplace(float* x, int64_t n, float cap);
+void softcap_naive(float* x, int64_t n, float cap);
+
 }  // namespace optipfair

@@ -15,6 +15,8 @@ const char* component_name(Component c) {
     case Component::UpProj: return "up_proj";
     case Component::DownProj: return "down_proj";
     case Component::MlpOutput: return "mlp_output";
+    case Component::LayerInput: return "layer_input";
+    case Component::LayerOutput: return "layer_output";
   }
   return "?";
 }
@@ -79,7 +81,7 @@ bool ActivationCapture::wants(int layer, Component c) const {
 }
 
 size_t ActivationCapture::slot(int layer, Component c) const {
-  return static_cast<size_t>(layer_slot_[static_cast<size_t>(layer)]) * kAllComponents.size() +
+  return static_cast<size_t>(layer_slot_[static_cast<size_t>(layer)]) * kComponentCount +
          static_cast<size_t>(c);
 }
 
@@ -88,7 +90,7 @@ void ActivationCapture::record(size_t seq, int layer, Component c, const float* 
   if (!wants(layer, c)) return;
   if (per_seq_.size() <= seq) per_seq_.resize(seq + 1);
   auto& slots = per_seq_[seq];
-  if (slots.empty()) slots.resize(layers_.size() * kAllComponents.size());
+  if (slots.empty()) slots.resize(layers_.size() * kComponentCount);
   auto& entry = slots[slot(layer, c)];
   if (!entry) {
     entry.emplace();

@@ -10,12 +10,16 @@
 
 namespace optipfair {
 
-enum class Component { InputNorm, AttentionOutput, GateProj, UpProj, DownProj, MlpOutput };
+// The six the Python library hooks, then the residual stream before and after each layer (what
+// transformers' hidden_states hold; for layer importance, never offered to users by name).
+enum class Component { InputNorm, AttentionOutput, GateProj, UpProj, DownProj, MlpOutput, LayerInput, LayerOutput };
+inline constexpr size_t kComponentCount = 8;
 constexpr std::array<Component, 6> kAllComponents = {
     Component::InputNorm, Component::AttentionOutput, Component::GateProj,
     Component::UpProj,    Component::DownProj,        Component::MlpOutput};
 
-// "input_norm", "attention_output", "gate_proj", "up_proj", "down_proj", "mlp_output".
+// "input_norm", "attention_output", "gate_proj", "up_proj", "down_proj", "mlp_output" (and
+// "layer_input", "layer_output").
 const char* component_name(Component c);
 // Throws Error listing the known names when `name` is none of them.
 Component component_from_name(std::string_view name);

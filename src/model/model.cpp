@@ -18,6 +18,24 @@ void* Model::allocate(size_t bytes) {
   return p;
 }
 
+void split_fused_qkv(LayerWeights& w, const Tensor& qkv, const ModelConfig& c) {
+  const int64_t rows = c.q_dim() + 2 * c.kv_dim();
+  if (qkv.shape.size() != 2 || qkv.shape[0] != rows)
+    throw Error("fused tensor '" + qkv.name + "' has " + (qkv.shape.empty() ? std::string("no") : std::to_string(qkv.shape[0])) +
+                " rows but the config's q, k and v need " + std::to_string(rows));
+  w.wq = qkv.rows_view(0, c.q_dim());
+  w.wk = qkv.rows_view(c.q_dim(), c.kv_dim());
+  w.wv = qkv.rows_view(c.q_dim() + c.kv_dim(), c.kv_dim());
+}
+
+void split_fused_gate_up(LayerWeights& w, const Tensor& gate_up) {
+  if (gate_up.shape.size() != 2 || gate_up.shape[0] % 2 != 0 || gate_up.shape[0] == 0)
+    throw Error("fused tensor '" + gate_up.name + "' must hold the gate and up rows in two equal halves");
+  const int64_t half = gate_up.shape[0] / 2;
+  w.w_gate = gate_up.rows_view(0, half);
+  w.w_up = gate_up.rows_view(half, half);
+}
+
 namespace {
 
 std::string shape_str(const std::vector<int64_t>& s) {
@@ -67,7 +85,11 @@ void model_validate(const Model& m) {
       check_shape(w.q_norm, L + "q_norm", {c.head_dim});
       check_shape(w.k_norm, L + "k_norm", {c.head_dim});
     }
-    check_shape(w.ffn_norm, L + "post-attention norm", {H});
+    check_shape(w.ffn_norm, L + "pre-MLP norm", {H});
+    if (c.post_norms()) {
+      check_shape(w.attn_post_norm, L + "post-attention norm", {H});
+      check_shape(w.ffn_post_norm, L + "post-MLP norm", {H});
+    }
     if (!w.w_gate.present())
       throw Error(L + "has no gate projection: optipfair needs a gated (GLU) MLP");
     check_shape(w.w_gate, L + "gate_proj", {I, H});

@@ -16,6 +16,8 @@ ParamCount count_parameters(const Model& m) {
       if (t->present()) l.attention += t->numel();
     l.mlp = w.w_gate.numel() + w.w_up.numel() + w.w_down.numel();
     l.norms = w.attn_norm.numel() + w.ffn_norm.numel();
+    for (const Tensor* t : {&w.attn_post_norm, &w.ffn_post_norm})
+      if (t->present()) l.norms += t->numel();
     l.intermediate_size = w.intermediate_size();
     pc.attention += l.attention;
     pc.mlp += l.mlp;

@@ -47,6 +47,40 @@ json preset_config(const std::string& preset) {
             {"num_hidden_layers", 28}, {"num_key_value_heads", 8}, {"rms_norm_eps", 1e-6}, {"rope_scaling", nullptr},
             {"rope_theta", 1000000.0}, {"sliding_window", nullptr}, {"tie_word_embeddings", true},
             {"use_cache", true}, {"use_sliding_window", false}, {"vocab_size", 151936}};
+  if (preset == "gemma-3-1b")
+    return {{"architectures", {"Gemma3ForCausalLM"}}, {"model_type", "gemma3_text"}, {"attention_bias", false},
+            {"attention_dropout", 0.0}, {"attn_logit_softcapping", nullptr}, {"bos_token_id", 2},
+            {"eos_token_id", 1}, {"final_logit_softcapping", nullptr}, {"head_dim", 256},
+            {"hidden_activation", "gelu_pytorch_tanh"}, {"hidden_size", 1152}, {"initializer_range", 0.02},
+            {"intermediate_size", 6912}, {"max_position_embeddings", 32768}, {"num_attention_heads", 4},
+            {"num_hidden_layers", 26}, {"num_key_value_heads", 1}, {"pad_token_id", 0},
+            {"query_pre_attn_scalar", 256}, {"rms_norm_eps", 1e-6}, {"rope_local_base_freq", 10000.0},
+            {"rope_scaling", nullptr}, {"rope_theta", 1000000.0}, {"sliding_window", 512},
+            {"sliding_window_pattern", 6}, {"use_cache", true}, {"vocab_size", 262144}};
+  if (preset == "gemma-2-2b")
+    return {{"architectures", {"Gemma2ForCausalLM"}}, {"model_type", "gemma2"}, {"attention_bias", false},
+            {"attention_dropout", 0.0}, {"attn_logit_softcapping", 50.0}, {"bos_token_id", 2}, {"eos_token_id", 1},
+            {"final_logit_softcapping", 30.0}, {"head_dim", 256}, {"hidden_act", "gelu_pytorch_tanh"},
+            {"hidden_activation", "gelu_pytorch_tanh"}, {"hidden_size", 2304}, {"initializer_range", 0.02},
+            {"intermediate_size", 9216}, {"max_position_embeddings", 8192}, {"num_attention_heads", 8},
+            {"num_hidden_layers", 26}, {"num_key_value_heads", 4}, {"pad_token_id", 0},
+            {"query_pre_attn_scalar", 256}, {"rms_norm_eps", 1e-6}, {"rope_theta", 10000.0},
+            {"sliding_window", 4096}, {"use_cache", true}, {"vocab_size", 256000}};
+  if (preset == "gemma-2b")
+    return {{"architectures", {"GemmaForCausalLM"}}, {"model_type", "gemma"}, {"attention_bias", false},
+            {"bos_token_id", 2}, {"eos_token_id", 1}, {"head_dim", 256}, {"hidden_act", "gelu"},
+            {"hidden_activation", "gelu_pytorch_tanh"}, {"hidden_size", 2048}, {"initializer_range", 0.02},
+            {"intermediate_size", 16384}, {"max_position_embeddings", 8192}, {"num_attention_heads", 8},
+            {"num_hidden_layers", 18}, {"num_key_value_heads", 1}, {"pad_token_id", 0}, {"rms_norm_eps", 1e-6},
+            {"rope_scaling", nullptr}, {"rope_theta", 10000.0}, {"vocab_size", 256000}};
+  if (preset == "phi-3-mini")
+    return {{"architectures", {"Phi3ForCausalLM"}}, {"model_type", "phi3"}, {"attention_bias", false},
+            {"attention_dropout", 0.0}, {"bos_token_id", 1}, {"embd_pdrop", 0.0}, {"eos_token_id", 32000},
+            {"hidden_act", "silu"}, {"hidden_size", 3072}, {"initializer_range", 0.02}, {"intermediate_size", 8192},
+            {"max_position_embeddings", 4096}, {"num_attention_heads", 32}, {"num_hidden_layers", 32},
+            {"num_key_value_heads", 32}, {"original_max_position_embeddings", 4096}, {"pad_token_id", 32000},
+            {"resid_pdrop", 0.0}, {"rms_norm_eps", 1e-5}, {"rope_scaling", nullptr}, {"rope_theta", 10000.0},
+            {"sliding_window", 2047}, {"tie_word_embeddings", false}, {"use_cache", true}, {"vocab_size", 32064}};
   json tiny = {{"architectures", {"LlamaForCausalLM"}}, {"model_type", "llama"}, {"attention_bias", false},
                {"bos_token_id", 1}, {"eos_token_id", 2}, {"head_dim", 16}, {"hidden_act", "silu"},
                {"hidden_size", 64}, {"initializer_range", 0.02}, {"intermediate_size", 128},
@@ -73,6 +107,58 @@ json preset_config(const std::string& preset) {
     tiny["rms_norm_eps"] = 1e-6;
     tiny["rope_theta"] = 1000000.0;
     tiny["tie_word_embeddings"] = true;
+    return tiny;
+  }
+  if (preset == "tiny-gemma3" || preset == "tiny-gemma2" || preset == "tiny-gemma") {
+    // Small enough for unit tests, with every Gemma difference visible: a head size unlike
+    // hidden / heads, a query scalar unlike it, a window shorter than the tests' prompts, sliding
+    // and global layers with their own RoPE bases (3), soft-caps that bite on small logits (2).
+    const bool g3 = preset == "tiny-gemma3", g2 = preset == "tiny-gemma2";
+    tiny["architectures"] = {g3 ? "Gemma3ForCausalLM" : g2 ? "Gemma2ForCausalLM" : "GemmaForCausalLM"};
+    tiny["model_type"] = g3 ? "gemma3_text" : g2 ? "gemma2" : "gemma";
+    tiny.erase("hidden_act");
+    tiny.erase("mlp_bias");
+    tiny["hidden_activation"] = "gelu_pytorch_tanh";
+    tiny["head_dim"] = 32;
+    tiny["num_hidden_layers"] = g3 ? 4 : 2;
+    tiny["rms_norm_eps"] = 1e-6;
+    tiny["tie_word_embeddings"] = true;
+    tiny["bos_token_id"] = 2;
+    tiny["eos_token_id"] = 1;
+    if (g3 || g2) {
+      tiny["query_pre_attn_scalar"] = 32;  // = head_dim, as llama.cpp assumes (not hidden / heads = 16)
+      tiny["sliding_window"] = 6;
+    }
+    if (g3) {
+      tiny["sliding_window_pattern"] = 2;
+      tiny["rope_theta"] = 1000000.0;
+      tiny["rope_local_base_freq"] = 10000.0;
+    }
+    if (g2) {
+      tiny["attn_logit_softcapping"] = 0.5;
+      tiny["final_logit_softcapping"] = 0.2;
+    }
+    return tiny;
+  }
+  if (preset == "tiny-phi3") {
+    // Phi-4-mini's partial rotation (3/4 of each head) and Phi-3's LongRope, with an original
+    // context of 256 (llama.cpp's smallest context: it picks the factors by context size, we and
+    // transformers by the positions reached) and an attention factor above 1.
+    tiny["architectures"] = {"Phi3ForCausalLM"};
+    tiny["model_type"] = "phi3";
+    tiny.erase("mlp_bias");
+    tiny["head_dim"] = 32;
+    tiny["hidden_size"] = 128;
+    tiny["partial_rotary_factor"] = 0.75;
+    tiny["original_max_position_embeddings"] = 256;
+    tiny["max_position_embeddings"] = 2048;
+    json short_f = json::array(), long_f = json::array();
+    for (int j = 0; j < 12; ++j) {
+      short_f.push_back(1.0 + 0.05 * j);
+      long_f.push_back(1.5 + 0.4 * j);
+    }
+    tiny["rope_scaling"] = {{"type", "longrope"}, {"short_factor", short_f}, {"long_factor", long_f}};
+    tiny["sliding_window"] = nullptr;
     return tiny;
   }
   std::string names;
@@ -141,7 +227,8 @@ class Builder {
   Builder(Model& model, DType dtype, uint64_t seed) : model_(model), dtype_(dtype), seed_(seed) {}
 
   Tensor weight(const std::string& name, std::vector<int64_t> shape) { return make(name, std::move(shape), 0.0f, 0.02f); }
-  Tensor norm(const std::string& name, int64_t n) { return make(name, {n}, 1.0f, 0.02f); }
+  // Norm weights about 1 as the kernel applies them: Gemma stores them as offsets from 1.
+  Tensor norm(const std::string& name, int64_t n, float offset) { return make(name, {n}, 1.0f - offset, 0.02f); }
 
  private:
   Tensor make(const std::string& name, std::vector<int64_t> shape, float mean, float std_dev) {
@@ -164,7 +251,9 @@ class Builder {
 
 const std::vector<std::string>& synthetic_presets() {
   static const std::vector<std::string> names = {"llama-3.2-1b", "smollm2-135m", "qwen2.5-0.5b", "qwen3-0.6b",
-                                                 "tiny", "tiny-qwen2", "tiny-qwen3"};
+                                                 "gemma-3-1b", "gemma-2-2b", "gemma-2b", "phi-3-mini", "tiny",
+                                                 "tiny-qwen2", "tiny-qwen3", "tiny-gemma", "tiny-gemma2", "tiny-gemma3",
+                                                 "tiny-phi3"};
   return names;
 }
 
@@ -187,6 +276,7 @@ Model make_synthetic_model(const std::string& preset, DType dtype, uint64_t seed
   m.format = "synthetic";
   const ModelConfig& c = m.config;
   const int64_t H = c.hidden_size;
+  const float off = c.norm_offset();
 
   Builder b(m, dtype, seed);
   m.tok_embeddings = b.weight("model.embed_tokens.weight", {c.vocab_size, H});
@@ -194,27 +284,39 @@ Model make_synthetic_model(const std::string& preset, DType dtype, uint64_t seed
     const std::string p = "model.layers." + std::to_string(i) + ".";
     const int64_t I = c.intermediate_sizes[static_cast<size_t>(i)];
     LayerWeights l;
-    l.attn_norm = b.norm(p + "input_layernorm.weight", H);
-    l.wq = b.weight(p + "self_attn.q_proj.weight", {c.q_dim(), H});
-    l.wk = b.weight(p + "self_attn.k_proj.weight", {c.kv_dim(), H});
-    l.wv = b.weight(p + "self_attn.v_proj.weight", {c.kv_dim(), H});
+    l.attn_norm = b.norm(p + "input_layernorm.weight", H, off);
+    if (c.fused_projections()) {
+      split_fused_qkv(l, b.weight(p + "self_attn.qkv_proj.weight", {c.q_dim() + 2 * c.kv_dim(), H}), c);
+    } else {
+      l.wq = b.weight(p + "self_attn.q_proj.weight", {c.q_dim(), H});
+      l.wk = b.weight(p + "self_attn.k_proj.weight", {c.kv_dim(), H});
+      l.wv = b.weight(p + "self_attn.v_proj.weight", {c.kv_dim(), H});
+    }
     if (c.attention_bias) {
       l.bq = b.weight(p + "self_attn.q_proj.bias", {c.q_dim()});
       l.bk = b.weight(p + "self_attn.k_proj.bias", {c.kv_dim()});
       l.bv = b.weight(p + "self_attn.v_proj.bias", {c.kv_dim()});
     }
     if (c.qk_norm) {
-      l.q_norm = b.norm(p + "self_attn.q_norm.weight", c.head_dim);
-      l.k_norm = b.norm(p + "self_attn.k_norm.weight", c.head_dim);
+      l.q_norm = b.norm(p + "self_attn.q_norm.weight", c.head_dim, off);
+      l.k_norm = b.norm(p + "self_attn.k_norm.weight", c.head_dim, off);
     }
     l.wo = b.weight(p + "self_attn.o_proj.weight", {H, c.q_dim()});
-    l.ffn_norm = b.norm(p + "post_attention_layernorm.weight", H);
-    l.w_gate = b.weight(p + "mlp.gate_proj.weight", {I, H});
-    l.w_up = b.weight(p + "mlp.up_proj.weight", {I, H});
+    l.ffn_norm = b.norm(p + hf_pre_mlp_norm_name(c) + ".weight", H, off);
+    if (c.post_norms()) {
+      l.attn_post_norm = b.norm(p + "post_attention_layernorm.weight", H, off);
+      l.ffn_post_norm = b.norm(p + "post_feedforward_layernorm.weight", H, off);
+    }
+    if (c.fused_projections()) {
+      split_fused_gate_up(l, b.weight(p + "mlp.gate_up_proj.weight", {2 * I, H}));
+    } else {
+      l.w_gate = b.weight(p + "mlp.gate_proj.weight", {I, H});
+      l.w_up = b.weight(p + "mlp.up_proj.weight", {I, H});
+    }
     l.w_down = b.weight(p + "mlp.down_proj.weight", {H, I});
     m.layers.push_back(std::move(l));
   }
-  m.final_norm = b.norm("model.norm.weight", H);
+  m.final_norm = b.norm("model.norm.weight", H, off);
   m.lm_head = c.tie_word_embeddings ? m.tok_embeddings : b.weight("lm_head.weight", {c.vocab_size, H});
   return m;
 }

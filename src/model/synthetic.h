@@ -8,8 +8,11 @@
 
 namespace optipfair {
 
-// "llama-3.2-1b", "smollm2-135m", "qwen2.5-0.5b", "qwen3-0.6b", and the test sizes "tiny"
-// (llama, untied lm_head), "tiny-qwen2" (q/k/v biases) and "tiny-qwen3" (q/k norms).
+// "llama-3.2-1b", "smollm2-135m", "qwen2.5-0.5b", "qwen3-0.6b", "gemma-3-1b", "gemma-2-2b",
+// "gemma-2b", "phi-3-mini", and the test sizes "tiny" (llama, untied lm_head), "tiny-qwen2" (q/k/v biases),
+// "tiny-qwen3" (q/k norms), "tiny-gemma", "tiny-gemma2" (soft-caps, alternating sliding layers)
+// "tiny-gemma3" (q/k norms, sliding and global layers with their own RoPE bases) and "tiny-phi3"
+// (fused qkv / gate_up, LongRope, 3/4 of each head rotated).
 const std::vector<std::string>& synthetic_presets();
 
 // The config.json the real checkpoint ships (the keys transformers reads), with `num_layers`

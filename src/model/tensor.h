@@ -35,6 +35,14 @@ struct Tensor {
   const uint8_t* row_data(int64_t r) const {
     return static_cast<const uint8_t*>(data) + r * dtype_bytes(dtype, stride());
   }
+  // Rows [first, first + count) of a matrix, as a view (Phi-3's q, k, v in one qkv_proj). The
+  // caller checks the range.
+  Tensor rows_view(int64_t first, int64_t count) const {
+    Tensor t = *this;
+    t.data = row_data(first);
+    t.shape[0] = count;
+    return t;
+  }
 };
 
 }  // namespace optipfair

@@ -8,10 +8,9 @@
 
 #include <nlohmann/json.hpp>
 
-#include "kernels/elementwise.h"
-#include "kernels/matmul.h"
 #include "model/capture.h"
 #include "model/forward.h"
+#include "model/glu.h"
 #include "util/error.h"
 #include "util/progress.h"
 
@@ -90,7 +89,7 @@ std::vector<std::vector<float>> down_input_norms(const Model& model, const std::
       const Activation& g = cap.get(0, static_cast<int>(l), Component::GateProj);
       const Activation& u = cap.get(0, static_cast<int>(l), Component::UpProj);
       std::vector<float> x = g.data;
-      silu_mul_inplace(x.data(), u.data.data(), static_cast<int64_t>(x.size()));
+      glu_activate(model.config.hidden_act, x.data(), u.data.data(), static_cast<int64_t>(x.size()));
       std::vector<double> ss(static_cast<size_t>(g.cols), 0.0);
       for (int64_t t = 0; t < g.rows; ++t)
         for (int64_t i = 0; i < g.cols; ++i) {
@@ -112,26 +111,23 @@ std::vector<double> layer_importance(const Model& model, const std::vector<std::
   std::iota(layers.begin(), layers.end(), 0);
   std::vector<double> sum(L, 0.0);
   int64_t tokens = 0;
-  const WeightMatrix emb = model.tok_embeddings.matrix();
   Progress bar("layer importance", static_cast<int64_t>(sequences.size()), show_progress);
   for (const auto& seq : sequences) {
-    ActivationCapture cap(layers, {Component::AttentionOutput, Component::MlpOutput});
+    // The residual stream before and after each layer, as the forward pass holds it (whatever the
+    // family adds: Gemma's embedding scale and post-norms included).
+    ActivationCapture cap(layers, {Component::LayerInput, Component::LayerOutput});
     forward_tokens(model, seq, &cap);
     const int64_t T = static_cast<int64_t>(seq.size());
-    std::vector<float> h(static_cast<size_t>(T * H));
-    for (int64_t t = 0; t < T; ++t) dequantize_row(&h[static_cast<size_t>(t * H)], emb, seq[static_cast<size_t>(t)]);
     for (size_t l = 0; l < L; ++l) {
-      const Activation& a = cap.get(0, static_cast<int>(l), Component::AttentionOutput);
-      const Activation& m = cap.get(0, static_cast<int>(l), Component::MlpOutput);
+      const Activation& a = cap.get(0, static_cast<int>(l), Component::LayerInput);
+      const Activation& b = cap.get(0, static_cast<int>(l), Component::LayerOutput);
       for (int64_t t = 0; t < T; ++t) {
-        float* x = &h[static_cast<size_t>(t * H)];
-        std::vector<float> in(x, x + H);
-        for (int64_t j = 0; j < H; ++j) x[j] += a.row(t)[j];  // the same float additions as forward()
-        for (int64_t j = 0; j < H; ++j) x[j] += m.row(t)[j];
+        const float* in = a.row(t);
+        const float* x = b.row(t);
         double dot = 0, n_in = 0, n_out = 0;
         for (int64_t j = 0; j < H; ++j) {
-          dot += static_cast<double>(in[static_cast<size_t>(j)]) * x[j];
-          n_in += static_cast<double>(in[static_cast<size_t>(j)]) * in[static_cast<size_t>(j)];
+          dot += static_cast<double>(in[j]) * x[j];
+          n_in += static_cast<double>(in[j]) * in[j];
           n_out += static_cast<double>(x[j]) * x[j];
         }
         const double denom = std::sqrt(n_in) * std::sqrt(n_out);

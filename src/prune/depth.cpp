@@ -90,6 +90,11 @@ Model remove_layers(const Model& model, const std::vector<int>& layers_to_remove
   out.config.num_hidden_layers = static_cast<int64_t>(out.layers.size());
   out.config.intermediate_size =
       *std::max_element(out.config.intermediate_sizes.begin(), out.config.intermediate_sizes.end());
+  if (!model.config.layer_types.empty()) {  // each kept layer keeps its kind (sliding or global)
+    out.config.layer_types.clear();
+    for (int64_t l = 0; l < n; ++l)
+      if (!drop[static_cast<size_t>(l)]) out.config.layer_types.push_back(model.config.layer_types[static_cast<size_t>(l)]);
+  }
   // Per-layer lists in the config (Qwen's layer_types) must lose the same entries.
   auto& raw = out.config.raw;
   if (raw.is_object() && raw.contains("layer_types") && raw["layer_types"].is_array() &&

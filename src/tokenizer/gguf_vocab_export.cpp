@@ -1,5 +1,7 @@
 #include "tokenizer/gguf_vocab_export.h"
 
+#include <cstdio>
+#include <functional>
 #include <unordered_map>
 
 #include <nlohmann/json.hpp>
@@ -38,6 +40,19 @@ void pad_to(std::vector<std::string>& tokens, std::vector<int64_t>& types, std::
 
 // The keys every vocabulary gets from the tokenizer as transformers loads it: special ids, whether
 // encoding adds BOS / EOS (seen by encoding a letter), the chat template.
+// llama.cpp's "llama" (score-driven SentencePiece) vocabulary keys, padded to vocab_size ids.
+GgufMetadata llama_vocab_keys(std::vector<std::string> tokens, std::vector<int64_t> types, std::vector<float> scores,
+                              int64_t vocab_size) {
+  pad_to(tokens, types, &scores, vocab_size);
+  GgufMetadata md;
+  md.emplace_back("tokenizer.ggml.model", gguf_string("llama"));
+  md.emplace_back("tokenizer.ggml.pre", gguf_string("default"));
+  md.emplace_back("tokenizer.ggml.tokens", gguf_string_array(tokens));
+  md.emplace_back("tokenizer.ggml.scores", gguf_float32_array(scores));
+  md.emplace_back("tokenizer.ggml.token_type", gguf_int32_array(types));
+  return md;
+}
+
 void add_common_keys(GgufMetadata& md, const Tokenizer& tok) {
   const std::vector<int32_t> ids = tok.encode("a");
   if (tok.bos_id() >= 0) md.emplace_back("tokenizer.ggml.bos_token_id", gguf_uint32(static_cast<uint32_t>(tok.bos_id())));
@@ -154,15 +169,33 @@ GgufMetadata from_sentencepiece(const fs::path& dir, int64_t vocab_size) {
       scores.push_back(-1000.0f);
     }
   }
-  pad_to(tokens, types, &scores, vocab_size);
-  GgufMetadata md;
-  md.emplace_back("tokenizer.ggml.model", gguf_string("llama"));
-  md.emplace_back("tokenizer.ggml.pre", gguf_string("default"));
-  md.emplace_back("tokenizer.ggml.tokens", gguf_string_array(tokens));
-  md.emplace_back("tokenizer.ggml.scores", gguf_float32_array(scores));
-  md.emplace_back("tokenizer.ggml.token_type", gguf_int32_array(types));
+  GgufMetadata md = llama_vocab_keys(tokens, types, scores, vocab_size);
+  // A model without add_dummy_prefix (Gemma's) encodes "a" without a leading "▁" piece.
+  std::vector<std::string> pieces;
+  if (sp.Encode("a", &pieces).ok() && !pieces.empty() && pieces.front().rfind("\xE2\x96\x81", 0) != 0)
+    md.emplace_back("tokenizer.ggml.add_space_prefix", gguf_bool(false));
   if (sp.unk_id() >= 0) md.emplace_back("tokenizer.ggml.unknown_token_id", gguf_uint32(static_cast<uint32_t>(sp.unk_id())));
   return md;
+}
+
+// Whether a SentencePiece-style tokenizer.json puts "▁" before the text (Llama 2: a Prepend
+// normalizer or a Metaspace pre-tokenizer that prepends; Gemma: neither). llama.cpp's "llama"
+// vocabulary prepends unless tokenizer.ggml.add_space_prefix says otherwise.
+bool json_adds_space_prefix(const json& tj) {
+  bool found = false;
+  std::function<void(const json&)> visit = [&](const json& step) {
+    if (!step.is_object()) return;
+    const std::string type = step.value("type", "");
+    if (type == "Prepend") found = true;
+    if (type == "Metaspace")
+      found = found || step.value("prepend_scheme", step.value("add_prefix_space", true) ? "always" : "never") != "never";
+    for (const char* list : {"normalizers", "pretokenizers"})
+      if (step.contains(list) && step[list].is_array())
+        for (const json& child : step[list]) visit(child);
+  };
+  visit(tj.value("normalizer", json()));
+  visit(tj.value("pre_tokenizer", json()));
+  return found;
 }
 
 GgufMetadata from_tokenizer_json(const json& tj, int64_t vocab_size) {
@@ -203,18 +236,16 @@ GgufMetadata from_tokenizer_json(const json& tj, int64_t vocab_size) {
     if (types[i] == kNormal && t.size() == 6 && t.rfind("<0x", 0) == 0 && t.back() == '>') types[i] = kByte;
     if (auto it = score_of.find(t); it != score_of.end() && types[i] == kNormal) scores[i] = it->second;
   }
+  std::vector<uint32_t> unknown;
   if (model.contains("unk_token") && model["unk_token"].is_string())
     for (size_t i = 0; i < tokens.size(); ++i)
       if (tokens[i] == model["unk_token"].get<std::string>()) {
         types[i] = kUnknown;
-        md.emplace_back("tokenizer.ggml.unknown_token_id", gguf_uint32(static_cast<uint32_t>(i)));
+        unknown.push_back(static_cast<uint32_t>(i));
       }
-  pad_to(tokens, types, &scores, vocab_size);
-  md.emplace_back("tokenizer.ggml.model", gguf_string("llama"));
-  md.emplace_back("tokenizer.ggml.pre", gguf_string("default"));
-  md.emplace_back("tokenizer.ggml.tokens", gguf_string_array(tokens));
-  md.emplace_back("tokenizer.ggml.scores", gguf_float32_array(scores));
-  md.emplace_back("tokenizer.ggml.token_type", gguf_int32_array(types));
+  md = llama_vocab_keys(tokens, types, scores, vocab_size);
+  for (uint32_t id : unknown) md.emplace_back("tokenizer.ggml.unknown_token_id", gguf_uint32(id));
+  if (!json_adds_space_prefix(tj)) md.emplace_back("tokenizer.ggml.add_space_prefix", gguf_bool(false));
   return md;
 }
 
@@ -238,6 +269,24 @@ GgufMetadata gguf_vocab_metadata(const fs::path& source, int64_t vocab_size) {
   }
   const std::unique_ptr<Tokenizer> tok = load_tokenizer(source);
   add_common_keys(md, *tok);
+  return md;
+}
+
+GgufMetadata gguf_byte_vocab_metadata(int64_t vocab_size, int64_t bos_id, int64_t eos_id) {
+  if (vocab_size < 256) throw Error("a byte vocabulary needs at least 256 ids; the model has " + std::to_string(vocab_size));
+  std::vector<std::string> tokens;
+  std::vector<int64_t> types;
+  char piece[8];
+  for (int b = 0; b < 256; ++b) {
+    std::snprintf(piece, sizeof piece, "<0x%02X>", b);
+    tokens.emplace_back(piece);
+    types.push_back(kByte);
+  }
+  GgufMetadata md = llama_vocab_keys(tokens, types, std::vector<float>(tokens.size(), 0.0f), vocab_size);
+  md.emplace_back("tokenizer.ggml.add_space_prefix", gguf_bool(false));
+  if (bos_id >= 0 && bos_id < vocab_size) md.emplace_back("tokenizer.ggml.bos_token_id", gguf_uint32(static_cast<uint32_t>(bos_id)));
+  if (eos_id >= 0 && eos_id < vocab_size) md.emplace_back("tokenizer.ggml.eos_token_id", gguf_uint32(static_cast<uint32_t>(eos_id)));
+  md.emplace_back("tokenizer.ggml.add_bos_token", gguf_bool(false));
   return md;
 }
 

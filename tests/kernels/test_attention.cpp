@@ -50,6 +50,42 @@ TEST(AttentionRows, MatchesDoubleOracle) {
   }
 }
 
+TEST(AttentionRows, SoftcappedScoresAndWideHeadsMatchOracle) {
+  // Gemma 2 caps each scaled score at cap * tanh(score / cap); Gemma's heads are 256 wide.
+  std::mt19937 rng(11);
+  std::normal_distribution<float> normal(0.0f, 1.0f);
+  AttentionScratch scratch;
+  for (int64_t hd : {32, 256}) {
+    for (float cap : {0.0f, 0.5f, 50.0f}) {
+      const int64_t n = 150, stride = hd * 2;
+      std::vector<float> k(n * stride), v(n * stride);
+      for (float& x : k) x = normal(rng);
+      for (float& x : v) x = normal(rng);
+      std::vector<std::vector<float>> qs(6, std::vector<float>(hd)), outs(6, std::vector<float>(hd));
+      std::vector<AttentionRow> rows;
+      for (int j = 0; j < 6; ++j) {
+        for (float& x : qs[j]) x = 3.0f * normal(rng);
+        rows.push_back({qs[j].data(), outs[j].data(), 7 * j, n - 9 * j});
+      }
+      const float scale = 1.0f / std::sqrt(static_cast<float>(hd));
+      attention_rows(rows, k.data(), v.data(), stride, hd, scale, scratch, cap);
+      for (int j = 0; j < 6; ++j) {
+        std::vector<float> ref(hd);
+        attention_head_naive(ref.data(), qs[j].data(), k.data() + 7 * j * stride, v.data() + 7 * j * stride, n - 9 * j,
+                             stride, hd, scale, cap);
+        for (int64_t d = 0; d < hd; ++d) ASSERT_NEAR(outs[j][d], ref[d], 2e-5) << "hd " << hd << " cap " << cap;
+      }
+    }
+  }
+  // The cap must change the result (a kernel ignoring it would pass the loop above only at cap 0).
+  const int64_t hd = 32, n = 10;
+  std::vector<float> k(n * hd), v(n * hd), q(hd, 1.0f), a(hd), b(hd);
+  for (int64_t i = 0; i < n * hd; ++i) k[i] = static_cast<float>(i % 7), v[i] = static_cast<float>(i % 5);
+  attention_rows(std::vector<AttentionRow>{{q.data(), a.data(), 0, n}}, k.data(), v.data(), hd, hd, 0.2f, scratch);
+  attention_rows(std::vector<AttentionRow>{{q.data(), b.data(), 0, n}}, k.data(), v.data(), hd, hd, 0.2f, scratch, 1.0f);
+  EXPECT_GT(std::fabs(a[0] - b[0]), 1e-3);
+}
+
 TEST(AttentionRows, LaterTilesWithLargerScoresRescaleEarlierSums) {
   // Scores rise with the position, so every tile raises the running maximum; the last tile holds
   // nearly all the weight. Against the oracle, for several rows sharing the keys.

@@ -157,4 +157,29 @@ TEST(SiluMul, MatchesFormulaAndExtremes) {
   EXPECT_EQ(ext[2], 0.0f);
 }
 
+TEST(GeluTanhMul, MatchesDoubleOracleOverTheRange) {
+  // Large |g| included: the tanh saturates (gelu(g) -> g or -0) and must neither overflow nor
+  // give NaN; near 0 the error stays absolute, not relative.
+  std::vector<float> g = random_vec(4099, 8, 12.0f), u = random_vec(4099, 9, 2.0f), want = g, got = g;
+  gelu_tanh_mul_naive(want.data(), u.data(), 4099);
+  gelu_tanh_mul_inplace(got.data(), u.data(), 4099);
+  for (int i = 0; i < 4099; ++i) ASSERT_NEAR(got[i], want[i], 2e-6 * std::fabs(want[i]) + 2e-7) << g[i];
+  std::vector<float> ext = {-1000.0f, 1000.0f, 0.0f, 1.0f}, ones(4, 1.0f);
+  gelu_tanh_mul_inplace(ext.data(), ones.data(), 4);
+  EXPECT_EQ(ext[0], 0.0f);
+  EXPECT_EQ(ext[1], 1000.0f);
+  EXPECT_EQ(ext[2], 0.0f);
+  EXPECT_NEAR(ext[3], 0.8411920f, 1e-6);  // torch.nn.functional.gelu(1.0, approximate="tanh")
+}
+
+TEST(Softcap, MatchesDoubleOracleAndBoundsEveryValue) {
+  std::vector<float> x = random_vec(1000, 10, 200.0f), want = x, got = x;
+  softcap_naive(want.data(), 1000, 30.0f);
+  softcap_inplace(got.data(), 1000, 30.0f);
+  for (int i = 0; i < 1000; ++i) {
+    ASSERT_NEAR(got[i], want[i], 4e-6 * 30.0f) << x[i];
+    ASSERT_LE(std::fabs(got[i]), 30.0f);
+  }
+}
+
 }  // namespace

@@ -117,14 +117,14 @@ TEST_F(DamagedFolder, UnknownArchitectureIsRefusedByName) {
   json c = config();
   c["model_type"] = "gpt2";
   set_config(c);
-  expect_error("architecture 'gpt2' is not supported (supported: llama, mistral, qwen2, qwen3)");
+  expect_error("architecture 'gpt2' is not supported (supported: llama, mistral, qwen2, qwen3, gemma, gemma2, gemma3_text, phi3)");
 }
 
 TEST_F(DamagedFolder, NonGluActivationIsRefused) {
   json c = config();
   c["hidden_act"] = "gelu";
   set_config(c);
-  expect_error("gated SiLU");
+  expect_error("activation 'gelu' is not supported: optipfair runs gated MLPs with silu or gelu_pytorch_tanh");
 }
 
 TEST_F(DamagedFolder, MissingConfig) {

@@ -28,9 +28,9 @@ TEST(Rope, TableRotationEqualsPlainRotationForEveryHead) {
     std::vector<float> x(static_cast<size_t>(heads * d));
     for (float& v : x) v = dist(rng);
     std::vector<float> want = x, cos(static_cast<size_t>(d / 2)), sin(static_cast<size_t>(d / 2));
-    for (int64_t h = 0; h < heads; ++h) rope_apply(&want[static_cast<size_t>(h * d)], d, pos, inv);
+    for (int64_t h = 0; h < heads; ++h) rope_apply(&want[static_cast<size_t>(h * d)], pos, inv);
     rope_angles(pos, inv, cos.data(), sin.data());
-    rope_rotate(x.data(), heads, d, cos.data(), sin.data());
+    rope_rotate(x.data(), heads, d, d, cos.data(), sin.data());
     for (size_t i = 0; i < x.size(); ++i) ASSERT_EQ(x[i], want[i]) << "pos " << pos << " element " << i;
   }
 }

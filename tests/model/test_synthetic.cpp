@@ -84,12 +84,17 @@ TEST(Synthetic, WeightsHaveTheIntendedSpread) {
   expect_spread(m.layers[0].w_up, 0.0, 0.02);
   expect_spread(m.layers[0].attn_norm, 1.0, 0.02);
   EXPECT_EQ(m.lm_head.data, m.tok_embeddings.data);  // tied
+  // Gemma stores norms as offsets from 1: about 0 on disk, about 1 as applied.
+  Model g = make_synthetic_model("tiny-gemma3", DType::F32, 3);
+  for (const Tensor* t : {&g.layers[0].attn_norm, &g.layers[0].ffn_post_norm, &g.layers[0].q_norm, &g.final_norm})
+    for (int64_t i = 0; i < t->numel(); ++i) ASSERT_LT(std::fabs(static_cast<const float*>(t->data)[i]), 0.1f) << t->name;
 }
 
 TEST(Synthetic, EveryPresetBuildsAValidModel) {
   // The big presets' embeddings alone take seconds in a debug build: their shapes are checked
   // above through their configs, and by the benchmarks in full.
-  for (const char* preset : {"tiny", "tiny-qwen2", "tiny-qwen3", "smollm2-135m"}) {
+  for (const char* preset : {"tiny", "tiny-qwen2", "tiny-qwen3", "tiny-gemma", "tiny-gemma2", "tiny-gemma3",
+                             "tiny-phi3", "smollm2-135m"}) {
     Model m = make_synthetic_model(preset, DType::BF16, 1, 1);
     EXPECT_NO_THROW(model_validate(m)) << preset;
     EXPECT_EQ(m.layers.size(), 1u);

@@ -47,6 +47,8 @@ void expect_same_model(const Model& a, const Model& b) {
     expect_same_tensor(x.bv, y.bv, l + "bv");
     expect_same_tensor(x.q_norm, y.q_norm, l + "q_norm");
     expect_same_tensor(x.k_norm, y.k_norm, l + "k_norm");
+    expect_same_tensor(x.attn_post_norm, y.attn_post_norm, l + "attn_post_norm");
+    expect_same_tensor(x.ffn_post_norm, y.ffn_post_norm, l + "ffn_post_norm");
     expect_same_tensor(x.wo, y.wo, l + "wo");
     expect_same_tensor(x.ffn_norm, y.ffn_norm, l + "ffn_norm");
     expect_same_tensor(x.w_gate, y.w_gate, l + "w_gate");
@@ -61,7 +63,8 @@ nlohmann::json read_json(const fs::path& p) {
 }
 
 TEST(SaveHf, RoundTripsEveryPresetShapeByteForByte) {
-  for (const char* preset : {"tiny", "tiny-qwen2", "tiny-qwen3"}) {
+  for (const char* preset : {"tiny", "tiny-qwen2", "tiny-qwen3", "tiny-gemma", "tiny-gemma2", "tiny-gemma3",
+                             "tiny-phi3"}) {
     for (DType dt : {DType::BF16, DType::F16, DType::F32}) {
       test::ScratchDir dir;
       Model m = make_synthetic_model(preset, dt, 5);

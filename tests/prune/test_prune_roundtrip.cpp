@@ -3,7 +3,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdint>
+#include <functional>
 #include <fstream>
 #include <set>
 #include <string>
@@ -12,11 +14,13 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "io/gguf_file.h"
 #include "io/load_model.h"
 #include "io/model_formats.h"
 #include "model/forward.h"
 #include "model/synthetic.h"
 #include "prune/apply.h"
+#include "prune/depth.h"
 #include "prune/prune_model.h"
 #include "prune/save_pruned.h"
 #include "test_support.h"
@@ -101,6 +105,44 @@ INSTANTIATE_TEST_SUITE_P(
       return std::string(dtype_name(p.param.dtype)) + (p.param.per_layer ? "_PerLayer" : "_Uniform") +
              (p.param.format == OutputFormat::Gguf ? "_Gguf" : "_Hf");
     });
+
+// Gemma's extra norms, layer kinds and (1 + w) norms, and Phi-3's fused projections (gate and up
+// halves cut together, each padded to the widest layer), through width and depth pruning, both formats.
+TEST(PruneRoundTripGemma, WidthAndDepthPrunedReloadWithTheSameLogits) {
+  for (const char* preset : {"tiny-gemma", "tiny-gemma2", "tiny-gemma3", "tiny-phi3"}) {
+    for (bool per_layer : {false, true}) {
+      SCOPED_TRACE(std::string(preset) + (per_layer ? " per-layer" : " uniform"));
+      const Model m = make_synthetic_model(preset, DType::BF16, 11);
+      const PruneResult r = prune(m, per_layer);
+      const Model depth = remove_layers(r.model, {0});  // Gemma 3: the kinds become full, sliding, full
+      for (const Model* pruned : {&r.model, &depth}) {
+        const std::vector<float> expected = forward_tokens(*pruned, kIds);
+        test::ScratchDir dir;
+        save_pruned_model(*pruned, dir / "hf", OutputFormat::HuggingFace);
+        save_pruned_model(*pruned, dir / "m.gguf", OutputFormat::Gguf);
+        for (const char* form : {"hf", "m.gguf"}) {
+          const Model loaded = load_model((dir / form).string());
+          EXPECT_EQ(loaded.config.layer_types, pruned->config.layer_types) << form;
+          EXPECT_EQ(loaded.config.intermediate_sizes, pruned->config.intermediate_sizes) << form;
+          const std::vector<float> got = forward_tokens(loaded, kIds);
+          ASSERT_EQ(got.size(), expected.size());
+          for (size_t i = 0; i < got.size(); ++i) ASSERT_FLOAT_EQ(got[i], expected[i]) << form << " logit " << i;
+        }
+        const auto& widths = pruned->config.intermediate_sizes;
+        if (std::adjacent_find(widths.begin(), widths.end(), std::not_equal_to<>()) != widths.end()) {
+          // llama.cpp's gemma archs read one width: narrower layers are zero-padded
+          const GgufFile g = GgufFile::open(dir / "m.gguf");
+          const std::string arch = g.get_string("general.architecture");
+          EXPECT_EQ(g.get_int(arch + ".feed_forward_length"), pruned->config.intermediate_size);
+          EXPECT_EQ(g.get_int_array("optipfair.feed_forward_lengths"), widths);
+        }
+        if (!pruned->config.layer_types.empty()) {
+          EXPECT_EQ(read_json(dir / "hf" / "config.json")["layer_types"].size(), pruned->layers.size());
+        }
+      }
+    }
+  }
+}
 
 TEST(PruneRoundTripReal, Stories260KBothFormats) {
   const fs::path src = test::shared_path("models/stories260K-hf");

@@ -104,6 +104,45 @@ TEST(GgufVocabExport, SentencePieceStyleTokenizerJsonScoresReplayTheMerges) {
   EXPECT_EQ(f.get_int_array("tokenizer.ggml.token_type")[3], 6);  // <0x00> is a byte token
 }
 
+TEST(GgufVocabExport, GemmaStyleTokenizerJsonHasNoSpacePrefix) {
+  // Gemma's form prepends nothing: the GGUF must say so, or llama.cpp (and our GGUF reader) would
+  // put a "▁" before the text. Vectors by Hugging Face tokenizers (docs/tokenizers.md).
+  const fs::path src = fs::path(OPTIPFAIR_TEST_DATA_DIR) / "tokenizer/data/gemma_style";
+  test::ScratchDir dir;
+  const auto tok = through_gguf(src, 2048, dir / "vocab.gguf");
+  const GgufFile f = GgufFile::open(dir / "vocab.gguf");
+  EXPECT_FALSE(f.get_bool("tokenizer.ggml.add_space_prefix"));
+  EXPECT_EQ(f.get_int("tokenizer.ggml.bos_token_id"), 2);
+  EXPECT_EQ(f.get_int("tokenizer.ggml.eos_token_id"), 1);
+  std::vector<test::VectorRow> rows;
+  for (auto& row : test::read_jsonl_vectors((src / "vectors.jsonl").string()))
+    if (row.text.find("_of_turn>") == std::string::npos && row.text.find("<bos>") == std::string::npos)
+      rows.push_back(std::move(row));
+  expect_reference_ids(*tok, rows, false);
+  // Llama-2's form keeps the default (a prefix): the key is not written.
+  const fs::path llama2 = shared_path("tokenizers/llama2");
+  if (fs::exists(llama2 / "tokenizer.json")) {
+    fs::create_directories(dir / "llama2-json");
+    fs::copy_file(llama2 / "tokenizer.json", dir / "llama2-json" / "tokenizer.json");
+    through_gguf(dir / "llama2-json", 32000, dir / "l2.gguf");
+    EXPECT_FALSE(GgufFile::open(dir / "l2.gguf").has("tokenizer.ggml.add_space_prefix"));
+  }
+}
+
+TEST(GgufVocabExport, ByteVocabularyForModelsWithoutOne) {
+  const GgufMetadata md = gguf_byte_vocab_metadata(300, 2, 1);
+  test::ScratchDir dir;
+  GgufWriter w;
+  w.set("general.architecture", gguf_string("llama"));
+  for (const auto& [k, v] : md) w.set(k, v);
+  w.write(dir / "bytes.gguf", true);
+  const auto tok = load_tokenizer_gguf(dir / "bytes.gguf");
+  EXPECT_EQ(tok->vocab_size(), 300);
+  EXPECT_EQ(tok->bos_id(), 2);
+  EXPECT_EQ(tok->encode("A\n", {false, false}), (std::vector<int32_t>{0x41, 0x0A}));  // byte fallback, no prefix
+  EXPECT_THROW(gguf_byte_vocab_metadata(100, 2, 1), Error);
+}
+
 TEST(GgufVocabExport, Stories260kAndPaddedVocabulary) {
   const fs::path src = shared_path("models/stories260K-hf");
   OPTIPFAIR_REQUIRE_SHARED(src);

@@ -32,9 +32,8 @@ const Tokenizer& cached(const std::string& relative) {
 enum class Expect { Ids, RunC };
 
 // Checks ids (plain), ids_parse_special (special tokens parsed) and the round trip.
-void check_rows(const std::string& tokenizer_rel, const std::vector<test::VectorRow>& rows, Expect expect = Expect::Ids,
-                bool skip_metaspace_text = false) {
-  const Tokenizer& tok = cached(tokenizer_rel);
+void check_rows(const Tokenizer& tok, const std::string& tokenizer_rel, const std::vector<test::VectorRow>& rows,
+                Expect expect = Expect::Ids, bool skip_metaspace_text = false) {
   EncodeOptions plain{false, false}, special{false, true};
   int checked = 0;
   for (const auto& row : rows) {
@@ -66,6 +65,11 @@ void check_rows(const std::string& tokenizer_rel, const std::vector<test::Vector
     ++checked;
   }
   EXPECT_GT(checked, 0);
+}
+
+void check_rows(const std::string& tokenizer_rel, const std::vector<test::VectorRow>& rows, Expect expect = Expect::Ids,
+                bool skip_metaspace_text = false) {
+  check_rows(cached(tokenizer_rel), tokenizer_rel, rows, expect, skip_metaspace_text);
 }
 
 std::vector<test::VectorRow> jsonl(const std::string& name) {
@@ -157,6 +161,29 @@ TEST(TokenizerVectors, AllOfUnicodeLlama2Forms) {
   check_rows("tokenizers/llama2/tokenizer.json", rows);
   check_rows("tokenizers/llama2/tokenizer.model", rows);
   check_rows("tokenizers/llama.cpp-vectors/ggml-vocab-llama-spm.gguf", rows);
+}
+
+// Gemma's tokenizer.json form (tests/tokenizer/data/gemma_style, made and encoded by Hugging Face
+// tokenizers: tools/hf_tokenizers/gemma_style_tokenizer.js): no "▁" prefix, spaces replaced by the
+// normalizer, a no-op Split, byte fallback, Gemma's special-token ids, <bos> from the template.
+TEST(TokenizerVectors, GemmaStyleTokenizerJson) {
+  const std::string dir = std::string(OPTIPFAIR_TEST_DATA_DIR) + "/tokenizer/data/gemma_style";
+  const auto tok = load_tokenizer(dir + "/tokenizer.json");
+  // Hugging Face splits out special-token text even without special tokens added: those rows are
+  // checked with parse_special, the rest as plain text.
+  std::vector<test::VectorRow> plain, with_special;
+  for (auto& row : test::read_jsonl_vectors(dir + "/vectors.jsonl"))
+    (row.text.find("_of_turn>") != std::string::npos || row.text.find("<bos>") != std::string::npos ? with_special : plain)
+        .push_back(std::move(row));
+  check_rows(*tok, "gemma_style/tokenizer.json", plain);
+  ASSERT_EQ(with_special.size(), 3u);
+  for (const auto& row : with_special)
+    EXPECT_EQ(tok->encode(row.text, EncodeOptions{false, true}), row.ids) << escape_visible(row.text);
+  EXPECT_EQ(tok->bos_id(), 2);
+  const std::vector<int32_t> with_bos = tok->encode("The doctor", EncodeOptions{true, false});
+  ASSERT_FALSE(with_bos.empty());
+  EXPECT_EQ(with_bos.front(), 2);
+  EXPECT_EQ(std::vector<int32_t>(with_bos.begin() + 1, with_bos.end()), tok->encode("The doctor", EncodeOptions{false, false}));
 }
 
 TEST(TokenizerVectors, Stories260KTokenizerJson) {

@@ -4,12 +4,14 @@
 // tools/make_unicode_tables wrote into src/tokenizer/unicode_tables.cpp). One JSON object a line,
 // {"text", "ids"}, no special tokens added. Run by hand (see docs/tokenizers.md):
 //   NODE_PATH=<folder with node_modules/tokenizers> node tokenizer_vectors.js TOKENIZER.json \
-//     src/tokenizer/unicode_tables.cpp COUNT SEED > vectors.jsonl
+//     src/tokenizer/unicode_tables.cpp COUNT SEED [LINES.txt] > vectors.jsonl
+// A tables path of "-" leaves the table strings out (a tokenizer without a regex pre-tokenizer);
+// LINES.txt adds each of its lines as one more string (ordinary text, to exercise the merges).
 'use strict';
 const fs = require('fs');
 const { Tokenizer } = require('tokenizers');
 
-const [tokenizerPath, tablesPath, countArg, seedArg] = process.argv.slice(2);
+const [tokenizerPath, tablesPath, countArg, seedArg, linesPath] = process.argv.slice(2);
 const tokenizer = Tokenizer.fromFile(tokenizerPath);
 
 let state = BigInt(seedArg || 1);
@@ -37,7 +39,7 @@ for (let i = 0; i < Number(countArg || 1000); ++i) {
 }
 
 // Every code point in a correction table, four to a string, each beside letters, digits and spaces.
-const tables = fs.readFileSync(tablesPath, 'utf8');
+const tables = tablesPath === '-' ? '' : fs.readFileSync(tablesPath, 'utf8');
 const differing = new Set();
 for (const m of tables.matchAll(/k(?:Add|Remove)_\w+\[\] = \{([^;]*)\};/g))
   for (const r of m[1].matchAll(/\{0x([0-9A-F]+), 0x([0-9A-F]+)\}/g))
@@ -46,6 +48,8 @@ const sorted = [...differing].sort((a, b) => a - b);
 const shapes = [(c) => `a${c}b`, (c) => ` ${c}1`, (c) => `'${c}s`, (c) => ` ${c} `];
 for (let i = 0; i < sorted.length; i += 4)
   texts.push(sorted.slice(i, i + 4).map((c, k) => shapes[k](String.fromCodePoint(c))).join(''));
+
+if (linesPath) for (const line of fs.readFileSync(linesPath, 'utf8').split('\n')) if (line) texts.push(line);
 
 (async () => {
   const out = [];
