@@ -1,9 +1,10 @@
 // GGUF <-> Model: llama.cpp's metadata keys and tensor names for the llama, deci, mistral, qwen2,
-// qwen3 and (with gguf_gemma.cpp) gemma, gemma2 and gemma3 architectures.
-#include <deque>
+// qwen3, gemma, gemma2, gemma3 and phi3 architectures (the last four's own keys in gguf_gemma.cpp
+// and gguf_phi3.cpp).
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <deque>
 #include <numbers>
 
 #include "io/gguf_file.h"
