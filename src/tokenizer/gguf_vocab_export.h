@@ -23,7 +23,7 @@ namespace optipfair {
 // vocabulary cannot be written in a form llama.cpp reads.
 GgufMetadata gguf_vocab_metadata(const std::filesystem::path& source, int64_t vocab_size);
 
-// A placeholder vocabulary for a model that has none (a synthetic one): the 256 byte tokens
+// A stand-in vocabulary for a model that has none (a synthetic one): the 256 byte tokens
 // "<0x00>".."<0xFF>" (model "llama", no space prefix), the other ids "[PAD<id>]", so that
 // llama.cpp loads the file and runs token ids given to it. bos/eos: the config's ids (-1: none).
 GgufMetadata gguf_byte_vocab_metadata(int64_t vocab_size, int64_t bos_id, int64_t eos_id);
