@@ -2,6 +2,13 @@
 //
 //   bench_forward --preset smollm2-135m --dtype bf16 --threads 2 [--layers N] [--prompt 128] [--gen 32]
 //   bench_forward --model-path M ...
+//   bench_forward --model-path M.gguf --llama-bench ../llama.cpp/build/bin/llama-bench ...
+//
+// Each repetition also reads every weight a generated token uses once, in the same split over the
+// threads (the machine's read rate: generation's memory bound), and, with --llama-bench, runs
+// llama.cpp's benchmark on the same GGUF with the same threads and token counts; the order of the
+// tools alternates between repetitions, so a busy machine slows both alike. Figures are the best
+// of the repetitions, with the median beside them.
 //
 // With --preset, a synthetic model of that shape is written once (as a Hugging Face folder under
 // --cache-dir) and then loaded from disk, so the timing includes the memory-mapped path users get.
@@ -14,6 +21,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "bench_limits.h"
 #include "bench_support.h"
 #include "io/load_model.h"
 #include "kernels/matmul.h"
@@ -31,6 +39,7 @@ int main(int argc, char** argv) {
   std::string preset = "smollm2-135m", model_path, dtype_name_arg = "bf16", cache_dir = "build/bench-models";
   int threads = 2, prompt = 128, gen = 32, layers = 0, reps = 3;
   bool exact = false, capture_all = false;
+  std::string llama_bench;
   app.add_option("--preset", preset, "synthetic model shape");
   app.add_option("--model-path", model_path, "benchmark this model instead of a synthetic one");
   app.add_option("--dtype", dtype_name_arg, "synthetic weights type: bf16, f16, f32");
@@ -42,7 +51,13 @@ int main(int argc, char** argv) {
   app.add_option("--cache-dir", cache_dir, "where synthetic models are written");
   app.add_flag("--exact", exact, "float32 activations in every matrix product");
   app.add_flag("--capture", capture_all, "also capture all six components of every layer during the prompt");
+  app.add_option("--llama-bench", llama_bench, "llama.cpp's llama-bench, run on the same GGUF in each repetition")
+      ->check(CLI::ExistingFile);
   CLI11_PARSE(app, argc, argv);
+  if (!llama_bench.empty() && fs::path(model_path).extension() != ".gguf") {
+    std::fprintf(stderr, "--llama-bench needs --model-path FILE.gguf\n");
+    return 2;
+  }
   omp_set_num_threads(threads);
   const Precision precision = exact ? Precision::Exact : Precision::Fast;
 
@@ -59,8 +74,12 @@ int main(int argc, char** argv) {
   std::vector<int32_t> tokens(static_cast<size_t>(prompt));
   for (auto& t : tokens) t = static_cast<int32_t>(rng() % static_cast<uint32_t>(c.vocab_size));
 
-  double best_pp = 1e30, best_tg = 1e30;
-  for (int r = 0; r < reps; ++r) {
+  const std::vector<WeightMatrix> mats = bench::token_matrices(model);
+  double token_bytes = 0;
+  for (const WeightMatrix& w : mats) token_bytes += bench::matrix_bytes(w);
+
+  std::vector<double> pp, tg, rd, lpp, ltg;
+  auto run_ours = [&] {
     KVCache cache(c, prompt + gen);
     SequenceInput in{tokens, &cache};
     ActivationCapture capture(parse_layer_selection("all", c.num_hidden_layers),
@@ -68,8 +87,8 @@ int main(int argc, char** argv) {
     t0 = std::chrono::steady_clock::now();
     std::vector<float> logits = forward(model, std::span<const SequenceInput>(&in, 1), LogitsMode::Last,
                                         capture_all ? &capture : nullptr, precision);
-    best_pp = std::min(best_pp, seconds_since(t0));
-    if (capture_all && r == 0) {
+    pp.push_back(prompt / seconds_since(t0));
+    if (capture_all && pp.size() == 1) {
       size_t floats = 0, keys = 0;
       for (int l : capture.layers())
         for (Component comp : kAllComponents) {
@@ -84,14 +103,47 @@ int main(int argc, char** argv) {
       SequenceInput step{std::span<const int32_t>(&next, 1), &cache};
       logits = forward(model, std::span<const SequenceInput>(&step, 1), LogitsMode::Last, nullptr, precision);
     }
-    best_tg = std::min(best_tg, seconds_since(t0));
+    tg.push_back(gen / seconds_since(t0));
+    rd.push_back(token_bytes / bench::read_seconds(mats, 1) / 1e9);
+  };
+  auto run_llama = [&] {
+    const bench::LlamaBenchRates r = bench::run_llama_bench(llama_bench, model_path, threads, prompt, gen);
+    lpp.push_back(r.prompt);
+    ltg.push_back(r.generate);
+  };
+  for (int r = 0; r < reps; ++r) {
+    if (llama_bench.empty()) {
+      run_ours();
+    } else if (r % 2 == 0) {
+      run_ours();
+      run_llama();
+    } else {
+      run_llama();
+      run_ours();
+    }
   }
+  auto best = [](const std::vector<double>& v) { return *std::max_element(v.begin(), v.end()); };
+  auto median = [](std::vector<double> v) {
+    std::sort(v.begin(), v.end());
+    return v.size() % 2 ? v[v.size() / 2] : (v[v.size() / 2 - 1] + v[v.size() / 2]) / 2;
+  };
   std::printf("model            %s (%s, %lld layers, hidden %lld)\n", model_path.c_str(),
               dtype_name(model.layers.front().w_gate.dtype), (long long)c.num_hidden_layers, (long long)c.hidden_size);
   std::printf("threads          %d%s\n", threads, exact ? " (exact float32 activations)" : "");
   std::printf("load             %.3f s\n", load_s);
-  std::printf("prompt (%4d)    %.1f tok/s\n", prompt, prompt / best_pp);
-  std::printf("generate (%4d)  %.2f tok/s\n", gen, gen / best_tg);
+  std::printf("                 best     median%s\n", llama_bench.empty() ? "" : "   llama.cpp best  median   ratio (best)");
+  auto row = [&](const char* what, const std::vector<double>& ours, const std::vector<double>& theirs) {
+    std::printf("%-16s %-8.2f %-8.2f", what, best(ours), median(ours));
+    if (!theirs.empty()) std::printf(" %-15.2f %-8.2f %.2f", best(theirs), median(theirs), best(ours) / best(theirs));
+    std::printf("\n");
+  };
+  const std::string pp_label = "prompt (" + std::to_string(prompt) + ")", tg_label = "generate (" + std::to_string(gen) + ")";
+  row(pp_label.c_str(), pp, lpp);
+  row(tg_label.c_str(), tg, ltg);
+  std::printf("read rate        %.1f GB/s best, %.1f median over the %.2f GB a token reads: bound %.2f tok/s;"
+              " generation at %.0f %% of it (median %.0f %%)\n",
+              best(rd), median(rd), token_bytes / 1e9, best(rd) * 1e9 / token_bytes,
+              100 * best(tg) / (best(rd) * 1e9 / token_bytes), 100 * median(tg) / (median(rd) * 1e9 / token_bytes));
   std::printf("peak RSS         %.1f MiB\n", peak_rss_mib());
   return 0;
 }

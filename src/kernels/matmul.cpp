@@ -9,6 +9,7 @@
 #endif
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <cstring>
 #include <string>
@@ -116,41 +117,48 @@ void matmul_naive(float* y, const float* x, int64_t T, const WeightMatrix& w) {
 }
 
 void matmul(float* y, const float* x, int64_t T, const WeightMatrix& w, Precision precision) {
-  check_call(y, x, T, w);
-  const int64_t N = w.rows, K = w.cols;
-  if (T == 0 || N == 0) return;
-  if (K == 0) {
-    std::fill(y, y + T * N, 0.0f);
-    return;
-  }
+  const MatmulOutput out{y, w};
+  matmul_group({&out, 1}, x, T, precision);
+}
+
+namespace {
+
+// One matrix of a group call: its kernel arguments and its range of the call's work items.
+struct GroupPart {
   detail::MatmulArgs a;
-  a.y = y;
-  a.x = x;
-  a.T = T;
-  a.K = K;
-  a.ldy = N;
-  a.w = static_cast<const uint8_t*>(w.data);
-  a.row_bytes = w.row_bytes;
-  a.dtype = w.dtype;
+  detail::RowsKernel rows = nullptr;
+  bool widen_first = false;  // a block type other than Q8_0: rows are widened per work item
+  int64_t n_blocks = 0, t_chunks = 0, first_item = 0;
+};
+constexpr size_t kMaxGroup = 8;
 
-  void (*rows)(const detail::MatmulArgs&, int64_t, int64_t) = detail::matmul_rows_scalar;
+}  // namespace
+
+void matmul_group(std::span<const MatmulOutput> outputs, const float* x, int64_t T, Precision precision) {
+  if (outputs.size() > kMaxGroup)
+    throw Error("matmul_group takes at most " + std::to_string(kMaxGroup) + " matrices, not " +
+                std::to_string(outputs.size()) + ".");
+  for (const MatmulOutput& o : outputs) {
+    check_call(o.y, x, T, o.w);
+    if (o.w.cols != outputs[0].w.cols)
+      throw Error("matmul_group: weight matrices of " + std::to_string(outputs[0].w.cols) + " and " +
+                  std::to_string(o.w.cols) + " columns cannot share one input.");
+  }
+  if (outputs.empty() || T == 0) return;
+  const int64_t K = outputs[0].w.cols;
+
+  detail::RowsKernel f32_rows = detail::matmul_rows_scalar;
   const MatmulIsa isa = g_isa.load();
-  if (isa >= MatmulIsa::Avx512) rows = detail::matmul_rows_avx512;
-  else if (isa == MatmulIsa::Avx2) rows = detail::matmul_rows_avx2;
+  if (isa >= MatmulIsa::Avx512) f32_rows = detail::matmul_rows_avx512;
+  else if (isa == MatmulIsa::Avx2) f32_rows = detail::matmul_rows_avx2;
 
-  // Token generation (T == 1) streams the weights from memory and gains
-  // nothing from bf16 activations, so it always stays exact.
+  const bool bf16_x = isa == MatmulIsa::Avx512Bf16 && precision == Precision::Fast && K > 0 &&
+                      std::any_of(outputs.begin(), outputs.end(), [](const MatmulOutput& o) { return o.w.dtype == DType::BF16; });
   thread_local std::vector<uint16_t> x_bf16;
-  if (isa == MatmulIsa::Avx512Bf16 && w.dtype == DType::BF16 && T > 1 && precision == Precision::Fast) {
+  if (bf16_x) {
     x_bf16.resize(static_cast<size_t>(T * K));
     detail::convert_f32_to_bf16_avx512bf16(x_bf16.data(), x, T * K);
-    a.x_bf16 = x_bf16.data();
-    rows = detail::matmul_rows_avx512bf16;
   }
-
-  // The block types other than Q8_0 have no kernel of their own: rows are widened per work item.
-  const bool widen_first = dtype_is_quantized(w.dtype) && w.dtype != DType::Q8_0;
-  const detail::RowsKernel f32_rows = rows;
 
   // Work items: blocks of kRowBlock weight rows times chunks of x's rows. A
   // chunk bounds the x rows a kernel runs against its weight rows, kept in L2
@@ -166,28 +174,63 @@ void matmul(float* y, const float* x, int64_t T, const WeightMatrix& w, Precisio
   // (Chunks were fixed 64-row slices: 65 rows, an evaluation call's logits
   // budget with Llama-3's vocabulary, left one thread the 64 and the other a
   // lone row's pass over every weight.)
+  // A group's matrices follow one another in the item order, so a static split
+  // still hands each thread one contiguous stretch of weights.
   constexpr int64_t kRowBlock = 16;
-  const bool block_major = a.x_bf16 != nullptr;
-  const int64_t t_chunk_max = block_major ? 128 : 64;
-  const int64_t n_blocks = (N + kRowBlock - 1) / kRowBlock;
-  const int64_t t_chunks = (T + t_chunk_max - 1) / t_chunk_max;
-  const int64_t items = n_blocks * t_chunks;
+  std::array<GroupPart, kMaxGroup> parts;
+  size_t n_parts = 0;
+  int64_t items = 0, work = 0;
+  for (const MatmulOutput& o : outputs) {
+    const int64_t N = o.w.rows;
+    if (N == 0) continue;
+    if (K == 0) {
+      std::fill(o.y, o.y + T * N, 0.0f);
+      continue;
+    }
+    GroupPart& p = parts[n_parts++];
+    p.a.y = o.y;
+    p.a.x = x;
+    p.a.T = T;
+    p.a.K = K;
+    p.a.ldy = N;
+    p.a.w = static_cast<const uint8_t*>(o.w.data);
+    p.a.row_bytes = o.w.row_bytes;
+    p.a.dtype = o.w.dtype;
+    p.rows = f32_rows;
+    if (bf16_x && o.w.dtype == DType::BF16) {
+      p.a.x_bf16 = x_bf16.data();
+      p.rows = detail::matmul_rows_avx512bf16;
+    }
+    p.widen_first = dtype_is_quantized(o.w.dtype) && o.w.dtype != DType::Q8_0;
+    const int64_t t_chunk_max = p.a.x_bf16 ? 128 : 64;
+    p.n_blocks = (N + kRowBlock - 1) / kRowBlock;
+    p.t_chunks = (T + t_chunk_max - 1) / t_chunk_max;
+    p.first_item = items;
+    items += p.n_blocks * p.t_chunks;
+    work += T * N * K;
+  }
   // Below about 256k multiply-adds (a 512 KB bf16 matrix at T = 1, a few
   // microseconds of streaming) waking a second thread costs about as much as
   // it saves.
-  const bool parallel = items > 1 && T * N * K >= (int64_t{1} << 18) && !omp_in_parallel();
+  const bool parallel = items > 1 && work >= (int64_t{1} << 18) && !omp_in_parallel();
 #pragma omp parallel for schedule(static) if (parallel)
   for (int64_t i = 0; i < items; ++i) {
-    const int64_t nb = block_major ? i / t_chunks : i % n_blocks;
-    const int64_t tc = block_major ? i % t_chunks : i / n_blocks;
-    detail::MatmulArgs part = a;
-    const int64_t t0 = tc * T / t_chunks;
-    part.T = (tc + 1) * T / t_chunks - t0;
-    part.x = a.x + t0 * K;
-    if (part.x_bf16) part.x_bf16 = a.x_bf16 + t0 * K;
-    part.y = a.y + t0 * N;
-    if (widen_first) detail::matmul_rows_dequant(part, nb * kRowBlock, std::min(N, (nb + 1) * kRowBlock), f32_rows);
-    else rows(part, nb * kRowBlock, std::min(N, (nb + 1) * kRowBlock));
+    size_t pi = n_parts - 1;
+    while (parts[pi].first_item > i) --pi;
+    const GroupPart& p = parts[pi];
+    const int64_t item = i - p.first_item;
+    const bool block_major = p.a.x_bf16 != nullptr;
+    const int64_t nb = block_major ? item / p.t_chunks : item % p.n_blocks;
+    const int64_t tc = block_major ? item % p.t_chunks : item / p.n_blocks;
+    detail::MatmulArgs part = p.a;
+    const int64_t t0 = tc * T / p.t_chunks;
+    part.T = (tc + 1) * T / p.t_chunks - t0;
+    part.x = p.a.x + t0 * K;
+    if (part.x_bf16) part.x_bf16 = p.a.x_bf16 + t0 * K;
+    part.y = p.a.y + t0 * p.a.ldy;
+    const int64_t n0 = nb * kRowBlock, n1 = std::min(p.a.ldy, (nb + 1) * kRowBlock);
+    if (p.widen_first) detail::matmul_rows_dequant(part, n0, n1, p.rows);
+    else p.rows(part, n0, n1);
   }
 }
 

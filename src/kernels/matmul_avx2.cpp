@@ -91,8 +91,33 @@ inline void tile(const float* x, int64_t K, const uint8_t* const* wr, float* y, 
   }
 }
 
+// Token generation (T == 1): one row at a time, start to end, as a single sequential stream per
+// thread, in tile's order (one accumulator, the same tail, reduce4's tree), so a row of x gives the
+// same bits alone as in a batch (see row_dot in matmul_avx512.cpp).
+template <DType DT>
+inline float row_dot(const uint8_t* row, const float* x, int64_t K) {
+  __m256 acc = _mm256_setzero_ps();
+  int64_t k = 0;
+  for (; k + 8 <= K; k += 8) acc = _mm256_fmadd_ps(_mm256_loadu_ps(x + k), load_w8<DT>(row, k), acc);
+  if (k < K) {
+    const size_t esize = DT == DType::F32 ? 4 : 2;
+    alignas(32) uint8_t wbuf[32] = {};
+    alignas(32) float xbuf[8] = {};
+    std::memcpy(wbuf, row + static_cast<size_t>(k) * esize, static_cast<size_t>(K - k) * esize);
+    std::memcpy(xbuf, x + k, static_cast<size_t>(K - k) * 4);
+    acc = _mm256_fmadd_ps(_mm256_load_ps(xbuf), load_w8<DT>(wbuf, 0), acc);
+  }
+  const __m128 q = _mm_add_ps(_mm256_castps256_ps128(acc), _mm256_extractf128_ps(acc, 1));
+  const __m128 h = _mm_hadd_ps(q, q);
+  return _mm_cvtss_f32(_mm_hadd_ps(h, h));
+}
+
 template <DType DT>
 void rows(const MatmulArgs& a, int64_t n0, int64_t n1) {
+  if (a.T == 1) {
+    for (int64_t n = n0; n < n1; ++n) a.y[n] = row_dot<DT>(a.w + static_cast<size_t>(n) * a.row_bytes, a.x, a.K);
+    return;
+  }
   for (int64_t n = n0; n < n1; n += kTileN) {
     const uint8_t* wr[kTileN];
     for (int j = 0; j < kTileN; ++j)

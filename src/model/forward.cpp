@@ -202,9 +202,8 @@ std::vector<float> forward(const Model& model, std::span<const SequenceInput> ba
     for (int64_t r = 0; r < R; ++r) rmsnorm(&xn[r * H], &x[r * H], attn_norm.data(), H, eps);
     record(layer, Component::InputNorm, xn.data(), H);
 
-    matmul(q.data(), xn.data(), R, w.wq.matrix(), precision);
-    matmul(k.data(), xn.data(), R, w.wk.matrix(), precision);
-    matmul(v.data(), xn.data(), R, w.wv.matrix(), precision);
+    const MatmulOutput qkv[] = {{q.data(), w.wq.matrix()}, {k.data(), w.wk.matrix()}, {v.data(), w.wv.matrix()}};
+    matmul_group(qkv, xn.data(), R, precision);
     add_bias(q.data(), w.bq, R, q_dim);
     add_bias(k.data(), w.bk, R, kv_dim);
     add_bias(v.data(), w.bv, R, kv_dim);
@@ -264,8 +263,8 @@ std::vector<float> forward(const Model& model, std::span<const SequenceInput> ba
     const std::vector<float> ffn_norm = norm_weights(w.ffn_norm, norm_offset);
 #pragma omp parallel for schedule(static) if (R >= kParallelRows)
     for (int64_t r = 0; r < R; ++r) rmsnorm(&xn[r * H], &x[r * H], ffn_norm.data(), H, eps);
-    matmul(gate.data(), xn.data(), R, w.w_gate.matrix(), precision);
-    matmul(up.data(), xn.data(), R, w.w_up.matrix(), precision);
+    const MatmulOutput gate_up[] = {{gate.data(), w.w_gate.matrix()}, {up.data(), w.w_up.matrix()}};
+    matmul_group(gate_up, xn.data(), R, precision);
     record(layer, Component::GateProj, gate.data(), I);
     record(layer, Component::UpProj, up.data(), I);
 #pragma omp parallel for schedule(static) if (R >= kParallelRows)

@@ -8,6 +8,10 @@
 // arithmetic change: the attention kernel's online softmax (issue 14) sums in another order; every
 // count, accuracy and greedy flag stayed, log-likelihoods moved in the 7th digit on stories260K and
 // by up to 0.4 % in the demo model's CrowS-Pairs likelihood_diff (bf16 activations amplify it).
+// Re-pinned a second time for the demo model (bf16 weights) only: a lone row of x (a forward call
+// of one token) now meets bf16 weights with bf16-rounded x in fast mode, as every batch of rows
+// already did, so a request's score no longer depends on whether it shared its call; counts,
+// accuracies and greedy flags stayed, log-likelihoods moved by up to 0.6 % in likelihood_diff.
 //
 // The figures are float32 forward passes, so they depend on the CPU's instruction set (FMA
 // contraction, AVX-512 BF16 dot products) and on how the compiler arranged the arithmetic: they
@@ -252,13 +256,13 @@ std::vector<PinnedRun> stories260k_runs() {
 std::vector<PinnedRun> demo_runs() {
   return {
       {"wikitext", 1, 0,
-       {4, 439, 1613, 0, -6292.7114057319468},
+       {4, 439, 1613, 0, -6292.714909802743},
        {
            {"wikitext", 0, 1, 62, 0, "",
             {
-                {"word_perplexity", 316.48757846730848, kNaN},
-                {"byte_perplexity", 3.035612343974893, kNaN},
-                {"bits_per_byte", 1.6019875664010761, kNaN},
+                {"word_perplexity", 316.48859310286065, kNaN},
+                {"byte_perplexity", 3.035614220982807, kNaN},
+                {"bits_per_byte", 1.6019884584613477, kNaN},
             }},
        }},
       {"lambada_openai", 8, 2,
@@ -297,56 +301,56 @@ std::vector<PinnedRun> demo_runs() {
             }},
        }},
       {"crows_pairs_english", 40, 0,
-       {80, 80, 1376, 0, -6783.496323077974},
+       {80, 80, 1376, 0, -6783.1589370764505},
        {
            {"crows_pairs_english", 0, 40, 1508, 0, "",
             {
-                {"likelihood_diff", 4.9674936626478639, 0.70320479903257593},
+                {"likelihood_diff", 4.9691220641177605, 0.70332856317187253},
                 {"pct_stereotype", 0.47499999999999998, 0.079963934178045329},
             }},
            {"crows_pairs_english_age", 0, 1, 0, 0, "",
             {
-                {"likelihood_diff", 5.3696983066116104, kNaN},
+                {"likelihood_diff", 5.4031787151007435, kNaN},
                 {"pct_stereotype", 1, kNaN},
             }},
            {"crows_pairs_english_disability", 0, 3, 0, 0, "",
             {
-                {"likelihood_diff", 7.2576988593949281, 2.5627920210102841},
+                {"likelihood_diff", 7.2835319771330775, 2.5746838826286145},
                 {"pct_stereotype", 0.33333333333333331, 0.33333333333333337},
             }},
            {"crows_pairs_english_gender", 0, 9, 0, 0, "",
             {
-                {"likelihood_diff", 4.3342985245542964, 2.032904996887027},
+                {"likelihood_diff", 4.3281327997454611, 2.026650392006569},
                 {"pct_stereotype", 0.44444444444444442, 0.17568209223157663},
             }},
            {"crows_pairs_english_nationality", 0, 4, 0, 0, "",
             {
-                {"likelihood_diff", 7.1924164555823129, 3.3664441331893138},
+                {"likelihood_diff", 7.2145541250033602, 3.3691881661439496},
                 {"pct_stereotype", 0.25, 0.25},
             }},
            {"crows_pairs_english_physical_appearance", 0, 3, 0, 0, "",
             {
-                {"likelihood_diff", 4.8885678556602796, 2.2317426399054732},
+                {"likelihood_diff", 4.8786319551860089, 2.2348681270995527},
                 {"pct_stereotype", 1, 0},
             }},
            {"crows_pairs_english_race_color", 0, 12, 0, 0, "",
             {
-                {"likelihood_diff", 3.345688275091566, 0.75348472989042414},
+                {"likelihood_diff", 3.3356609964075332, 0.75119883117837816},
                 {"pct_stereotype", 0.5, 0.15075567228888181},
             }},
            {"crows_pairs_english_religion", 0, 2, 0, 0, "",
             {
-                {"likelihood_diff", 9.8609436383466686, 1.2349274655328342},
+                {"likelihood_diff", 9.8743908083601184, 1.2503568389001598},
                 {"pct_stereotype", 0.5, 0.5},
             }},
            {"crows_pairs_english_sexual_orientation", 0, 1, 0, 0, "",
             {
-                {"likelihood_diff", 8.278681006363243, kNaN},
+                {"likelihood_diff", 8.2790895953385331, kNaN},
                 {"pct_stereotype", 1, kNaN},
             }},
            {"crows_pairs_english_socioeconomic", 0, 5, 0, 0, "",
             {
-                {"likelihood_diff", 4.1928135853328055, 1.7005549355744725},
+                {"likelihood_diff", 4.2015994371961414, 1.705813740689796},
                 {"pct_stereotype", 0.20000000000000001, 0.20000000000000004},
             }},
        }},
@@ -387,22 +391,22 @@ std::vector<PinnedRun> demo_runs() {
             }},
        }},
       {"winobias", 5, 0,
-       {60, 1422, 416, 0, -2337.6374473677774},
+       {60, 1422, 416, 0, -2337.5482967416838},
        {
            {"winobias", 0, 10, 762, 30, "winobias/pro_stereotyped_type1.txt.test line 43",
             {
                 {"pct_pro_preferred", 0.59999999999999998, 0.16329931618554522},
-                {"likelihood_diff", 0.22200097933865948, 0.53277778141061982},
+                {"likelihood_diff", 0.2207843284002024, 0.53471285719597461},
                 {"acc_pro", 0.5, 0.16666666666666666},
                 {"acc_anti", 0.29999999999999999, 0.15275252316519464},
                 {"acc_gap", 0.20000000000000001, 0.22607766610417557},
                 {"pct_pro_preferred_type1", 0.59999999999999998, 0.24494897427831783},
-                {"likelihood_diff_type1", -0.035147343407257378, 0.96919604979207397},
+                {"likelihood_diff_type1", -0.031800267273820279, 0.97541758386827093},
                 {"acc_pro_type1", 0.40000000000000002, 0.24494897427831783},
                 {"acc_anti_type1", 0.20000000000000001, 0.20000000000000004},
                 {"acc_gap_type1", 0.20000000000000001, 0.316227766016838},
                 {"pct_pro_preferred_type2", 0.59999999999999998, 0.24494897427831783},
-                {"likelihood_diff_type2", 0.47914930208457635, 0.55220569244043549},
+                {"likelihood_diff_type2", 0.47336892407422509, 0.55071891789074379},
                 {"acc_pro_type2", 0.59999999999999998, 0.24494897427831783},
                 {"acc_anti_type2", 0.40000000000000002, 0.24494897427831783},
                 {"acc_gap_type2", 0.19999999999999996, 0.34641016151377552},
