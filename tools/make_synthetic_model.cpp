@@ -2,7 +2,6 @@
 //   make_synthetic_model --preset llama-3.2-1b --dtype bf16 --seed 1 --layers 4 --output DIR
 // With --tokenizer, the model carries a real vocabulary: copied beside an HF folder, written into a
 // GGUF file's tokenizer.* keys (so llama.cpp and llama-bench open the file as it is).
-#include <cctype>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -26,7 +25,10 @@ int main(int argc, char** argv) {
   std::string presets;
   for (const auto& p : synthetic_presets()) presets += (presets.empty() ? "" : ", ") + p;
   app.add_option("--preset", preset, "shape to copy: " + presets)->required();
-  app.add_option("--dtype", dtype_name_arg, "f32, f16 or bf16")->capture_default_str();
+  app.add_option("--dtype", dtype_name_arg,
+                 "f32, f16 or bf16; with --format gguf also q8_0, q4_0, q4_1, q5_0, q5_1, q4_k, q5_k, q6_k and the "
+                 "mixtures q4_k_m, q5_k_m (llama.cpp's choice of Q6_K tensors)")
+      ->capture_default_str();
   app.add_option("--seed", seed, "random seed")->capture_default_str();
   app.add_option("--layers", layers, "keep only the first N layers (0 = all)")->capture_default_str();
   app.add_option("--output", output, "HF folder (--format hf) or .gguf file (--format gguf)")->required();
@@ -40,10 +42,11 @@ int main(int argc, char** argv) {
 
   try {
     const auto start = std::chrono::steady_clock::now();
-    std::string upper = dtype_name_arg;
-    for (char& ch : upper) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
-    const DType dtype = dtype_from_name(upper);
-    Model model = make_synthetic_model(preset, dtype, seed, layers);
+    const SyntheticWeights weights = synthetic_weights_from_name(dtype_name_arg);
+    const DType dtype = weights.dtype;
+    if (dtype_is_quantized(dtype) && format != "gguf")
+      throw Error("quantised weights (" + dtype_name_arg + ") are written as GGUF only: add --format gguf");
+    Model model = make_synthetic_model(preset, weights, seed, layers);
     const double generated = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     SaveOptions options;
     options.overwrite = overwrite;
@@ -70,7 +73,7 @@ int main(int argc, char** argv) {
     else save_hf_model(model, output, options);
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     std::fprintf(stderr, "wrote %s (%s, %s, %lld layers): weights made in %.1f s, written in %.1f s\n",
-                 output.c_str(), preset.c_str(), dtype_name(dtype), static_cast<long long>(model.layers.size()),
+                 output.c_str(), preset.c_str(), dtype_name_arg.c_str(), static_cast<long long>(model.layers.size()),
                  generated, seconds - generated);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "error: %s\n", e.what());

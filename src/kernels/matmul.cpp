@@ -151,6 +151,7 @@ void matmul_group(std::span<const MatmulOutput> outputs, const float* x, int64_t
   const MatmulIsa isa = g_isa.load();
   if (isa >= MatmulIsa::Avx512) f32_rows = detail::matmul_rows_avx512;
   else if (isa == MatmulIsa::Avx2) f32_rows = detail::matmul_rows_avx2;
+  const detail::WidenFn widen = isa >= MatmulIsa::Avx512 ? detail::dequantize_blocks_avx512 : dequantize_blocks;
 
   const bool bf16_x = isa == MatmulIsa::Avx512Bf16 && precision == Precision::Fast && K > 0 &&
                       std::any_of(outputs.begin(), outputs.end(), [](const MatmulOutput& o) { return o.w.dtype == DType::BF16; });
@@ -229,7 +230,7 @@ void matmul_group(std::span<const MatmulOutput> outputs, const float* x, int64_t
     if (part.x_bf16) part.x_bf16 = p.a.x_bf16 + t0 * K;
     part.y = p.a.y + t0 * p.a.ldy;
     const int64_t n0 = nb * kRowBlock, n1 = std::min(p.a.ldy, (nb + 1) * kRowBlock);
-    if (p.widen_first) detail::matmul_rows_dequant(part, n0, n1, p.rows);
+    if (p.widen_first) detail::matmul_rows_dequant(part, n0, n1, p.rows, widen);
     else p.rows(part, n0, n1);
   }
 }

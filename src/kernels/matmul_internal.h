@@ -28,9 +28,14 @@ void matmul_rows_avx2(const MatmulArgs& a, int64_t n0, int64_t n1);
 void matmul_rows_avx512(const MatmulArgs& a, int64_t n0, int64_t n1);
 // Only for BF16 weights with a.x_bf16 set; needs AVX512_BF16.
 void matmul_rows_avx512bf16(const MatmulArgs& a, int64_t n0, int64_t n1);
-// Block types other than Q8_0: rows widened to float32 in a buffer, then `f32_rows` (an
+// Widens n elements of any type to float32 (dequantize_blocks, or a faster one bit for bit equal).
+using WidenFn = void (*)(DType t, const uint8_t* src, float* dst, int64_t n);
+// dequantize_blocks with AVX-512 for Q4_0, Q4_1, Q5_0, Q5_1, Q4_K, Q5_K and Q6_K (quants_avx512.cpp).
+void dequantize_blocks_avx512(DType t, const uint8_t* src, float* dst, int64_t n);
+
+// Block types other than Q8_0: rows widened to float32 in a buffer by `widen`, then `f32_rows` (an
 // instruction set's kernel) on that buffer.
-void matmul_rows_dequant(const MatmulArgs& a, int64_t n0, int64_t n1, RowsKernel f32_rows);
+void matmul_rows_dequant(const MatmulArgs& a, int64_t n0, int64_t n1, RowsKernel f32_rows, WidenFn widen);
 // Rounds n floats to bf16 (nearest even) with the AVX512_BF16 conversion.
 void convert_f32_to_bf16_avx512bf16(uint16_t* dst, const float* src, int64_t n);
 

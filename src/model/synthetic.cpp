@@ -1,8 +1,10 @@
 #include "model/synthetic.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 
+#include "kernels/quantize.h"
 #include "util/error.h"
 
 namespace optipfair {
@@ -89,6 +91,14 @@ json preset_config(const std::string& preset) {
                {"rope_scaling", nullptr}, {"rope_theta", 10000.0}, {"tie_word_embeddings", false},
                {"use_cache", true}, {"vocab_size", 256}};
   if (preset == "tiny") return tiny;
+  if (preset == "tiny-k") {  // rows of whole K-quant super-blocks (256), 8 layers for the Q4_K_M mixture
+    tiny["hidden_size"] = 256;
+    tiny["intermediate_size"] = 512;
+    tiny["head_dim"] = 64;
+    tiny["num_hidden_layers"] = 8;
+    tiny["vocab_size"] = 512;
+    return tiny;
+  }
   if (preset == "tiny-qwen2") {
     tiny["architectures"] = {"Qwen2ForCausalLM"};
     tiny["model_type"] = "qwen2";
@@ -222,28 +232,72 @@ void fill_random(void* data, DType dtype, int64_t n, uint64_t seed, float mean, 
   }
 }
 
+// llama.cpp's use_more_bits: the first and last eighth of the layers and every third between.
+bool use_more_bits(int64_t i, int64_t n) { return i < n / 8 || i >= 7 * n / 8 || (i - n / 8) % 3 == 2; }
+
+// The layer index in "model.layers.N.…", or -1.
+int64_t layer_of(const std::string& name) {
+  const std::string key = "layers.";
+  const size_t at = name.find(key);
+  return at == std::string::npos ? -1 : std::stoll(name.substr(at + key.size()));
+}
+
+// A block type that does not divide a row: llama.cpp's replacement.
+DType fallback_type(DType t, int64_t cols) {
+  if (cols % dtype_block_elements(t) == 0) return t;
+  switch (t) {
+    case DType::Q4_K: return fallback_type(DType::Q5_0, cols);
+    case DType::Q5_K: return fallback_type(DType::Q5_1, cols);
+    case DType::Q6_K: return fallback_type(DType::Q8_0, cols);
+    default: return DType::F16;
+  }
+}
+
 class Builder {
  public:
-  Builder(Model& model, DType dtype, uint64_t seed) : model_(model), dtype_(dtype), seed_(seed) {}
+  Builder(Model& model, SyntheticWeights weights, uint64_t seed) : model_(model), w_(weights), seed_(seed) {}
 
   Tensor weight(const std::string& name, std::vector<int64_t> shape) { return make(name, std::move(shape), 0.0f, 0.02f); }
   // Norm weights about 1 as the kernel applies them: Gemma stores them as offsets from 1.
   Tensor norm(const std::string& name, int64_t n, float offset) { return make(name, {n}, 1.0f - offset, 0.02f); }
 
  private:
+  DType type_of(const std::string& name, const std::vector<int64_t>& shape) const {
+    if (!dtype_is_quantized(w_.dtype)) return w_.dtype;
+    if (shape.size() < 2) return DType::F32;  // norms and biases, as llama.cpp keeps them
+    DType t = w_.dtype;
+    if (w_.mixture == QuantMixture::Medium) {
+      const int64_t layer = layer_of(name), n = model_.config.num_hidden_layers;
+      const bool head = name == "lm_head.weight" || (name == "model.embed_tokens.weight" && model_.config.tie_word_embeddings);
+      const bool more_bits = layer >= 0 && use_more_bits(layer, n) &&
+                             (name.find("v_proj") != std::string::npos || name.find("down_proj") != std::string::npos);
+      if (head || more_bits) t = DType::Q6_K;
+    }
+    return fallback_type(t, shape.back());
+  }
+
   Tensor make(const std::string& name, std::vector<int64_t> shape, float mean, float std_dev) {
     Tensor t;
     t.name = name;
-    t.dtype = dtype_;
+    t.dtype = type_of(name, shape);
     t.shape = std::move(shape);
     void* data = model_.allocate(t.nbytes());
     uint64_t state = seed_ ^ name_hash(name);
-    fill_random(data, dtype_, t.numel(), splitmix64(state), mean, std_dev);
+    if (dtype_is_quantized(t.dtype)) {
+      std::vector<float> values(static_cast<size_t>(t.numel()));
+      fill_random(values.data(), DType::F32, t.numel(), splitmix64(state), mean, std_dev);
+      const int64_t rows = t.rows(), cols = t.cols();
+#pragma omp parallel for schedule(static)
+      for (int64_t r = 0; r < rows; ++r)
+        quantize_blocks(t.dtype, values.data() + r * cols, static_cast<uint8_t*>(data) + dtype_bytes(t.dtype, cols) * r, cols);
+    } else {
+      fill_random(data, t.dtype, t.numel(), splitmix64(state), mean, std_dev);
+    }
     t.data = data;
     return t;
   }
   Model& model_;
-  DType dtype_;
+  SyntheticWeights w_;
   uint64_t seed_;
 };
 
@@ -252,15 +306,25 @@ class Builder {
 const std::vector<std::string>& synthetic_presets() {
   static const std::vector<std::string> names = {"llama-3.2-1b", "smollm2-135m", "qwen2.5-0.5b", "qwen3-0.6b",
                                                  "gemma-3-1b", "gemma-2-2b", "gemma-2b", "phi-3-mini", "tiny",
-                                                 "tiny-qwen2", "tiny-qwen3", "tiny-gemma", "tiny-gemma2", "tiny-gemma3",
+                                                 "tiny-k", "tiny-qwen2", "tiny-qwen3", "tiny-gemma", "tiny-gemma2", "tiny-gemma3",
                                                  "tiny-phi3"};
   return names;
 }
 
+SyntheticWeights synthetic_weights_from_name(const std::string& name) {
+  std::string upper = name;
+  for (char& ch : upper) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+  if (upper == "Q4_K_M") return {DType::Q4_K, QuantMixture::Medium};
+  if (upper == "Q5_K_M") return {DType::Q5_K, QuantMixture::Medium};
+  try {
+    return {dtype_from_name(upper), QuantMixture::Uniform};
+  } catch (const Error&) {
+    throw Error("unknown weight type '" + name + "' (f32, f16, bf16, q8_0, q4_0, q4_1, q5_0, q5_1, q4_k, q5_k, q6_k, q4_k_m, q5_k_m)");
+  }
+}
+
 json synthetic_hf_config(const std::string& preset, DType dtype, int64_t num_layers) {
   json j = preset_config(preset);
-  if (dtype_is_quantized(dtype))
-    throw Error(std::string("synthetic models are made in F32, F16 or BF16, not ") + dtype_name(dtype));
   if (num_layers < 0) throw Error("the number of layers must be positive");
   if (num_layers > 0) j["num_hidden_layers"] = num_layers;
   j["torch_dtype"] = dtype == DType::BF16 ? "bfloat16" : dtype == DType::F16 ? "float16" : "float32";
@@ -268,6 +332,11 @@ json synthetic_hf_config(const std::string& preset, DType dtype, int64_t num_lay
 }
 
 Model make_synthetic_model(const std::string& preset, DType dtype, uint64_t seed, int64_t num_layers_override) {
+  return make_synthetic_model(preset, SyntheticWeights{dtype, QuantMixture::Uniform}, seed, num_layers_override);
+}
+
+Model make_synthetic_model(const std::string& preset, SyntheticWeights weights, uint64_t seed, int64_t num_layers_override) {
+  const DType dtype = weights.dtype;
   json raw = synthetic_hf_config(preset, dtype, num_layers_override);
   Model m;
   m.config = config_from_hf_json(raw);
@@ -278,7 +347,7 @@ Model make_synthetic_model(const std::string& preset, DType dtype, uint64_t seed
   const int64_t H = c.hidden_size;
   const float off = c.norm_offset();
 
-  Builder b(m, dtype, seed);
+  Builder b(m, weights, seed);
   m.tok_embeddings = b.weight("model.embed_tokens.weight", {c.vocab_size, H});
   for (int64_t i = 0; i < c.num_hidden_layers; ++i) {
     const std::string p = "model.layers." + std::to_string(i) + ".";

@@ -1,5 +1,6 @@
-// Gemma 1/2/3 and Phi-3 against llama.cpp, an independent implementation: logits llama.cpp
-// computed on GGUF files of synthetic models (tests/integration/data/llamacpp, its README says how),
+// Gemma 1/2/3, Phi-3 and quantised GGUF files against llama.cpp, an independent implementation:
+// logits llama.cpp computed on GGUF files of synthetic models (tests/integration/data/llamacpp,
+// its README says how),
 // compared with ours on the same models rebuilt from their preset and seed, as GGUF and as a
 // Hugging Face folder (the two loaders' readings of norms, layer kinds, fused projections and RoPE
 // must agree with llama.cpp's).
@@ -95,6 +96,39 @@ TEST(LlamaCppPhi3, FusedProjectionsPartialRotationShortFactorsMatch) {
 TEST(LlamaCppPhi3, LongFactorsBeyondTheOriginalContextMatch) {
   expect_matches_llamacpp("tiny-phi3", "tiny-phi3-long", 2e-6);
 }
+
+// Quantised GGUF files (issue 14): a tiny-k model (every width a multiple of 256) in each block
+// type and the Q4_K_M mixture, quantised by make_synthetic_model --seed 11 --dtype T. Our kernels
+// widen the stored blocks exactly (bit for bit with ggml, test_quants.cpp) and keep float32
+// activations; llama.cpp rounds the activations to 8 bits (Q8_0, Q8_1 or Q8_K blocks) before its
+// integer dot products, so the logits differ by that rounding: 1.4e-2 (Q8_0), 1.3e-2 (Q4_0),
+// 1.5e-2 (Q4_1), 1.2e-2 (Q5_0, Q5_1), 1.8e-2 (Q4_K), 2.1e-2 (Q5_K), 1.7e-2 (Q6_K), 1.5e-2 (Q4_K_M)
+// of the largest logit. Every weight read one quantisation step off does far more: the same
+// values quantised as Q5_K against llama.cpp's Q4_K file differ by 0.23, Q8_0 against Q6_K by
+// 0.079, the float32 values against Q4_0 by 0.25.
+struct QuantCase {
+  const char* name;  // make_synthetic_model --dtype, and the reference file tiny-k-<name>
+  double tolerance = 0.03;
+};
+
+class LlamaCppQuantised : public ::testing::TestWithParam<QuantCase> {};
+
+TEST_P(LlamaCppQuantised, LogitsMatch) {
+  const QuantCase q = GetParam();
+  const Reference ref = read_reference(std::string("tiny-k-") + q.name);
+  const Model m = make_synthetic_model("tiny-k", synthetic_weights_from_name(q.name), 11);
+  test::ScratchDir dir;
+  save_gguf_model(m, dir / "m.gguf");
+  const Model loaded = load_model((dir / "m.gguf").string());
+  const std::vector<float> ours = kept_rows(forward_tokens(loaded, ref.ids), ref, loaded.config.vocab_size);
+  EXPECT_LE(max_rel_diff(ours, ref.logits), q.tolerance);
+}
+
+INSTANTIATE_TEST_SUITE_P(EveryBlockType, LlamaCppQuantised,
+                         ::testing::Values(QuantCase{"q8_0"}, QuantCase{"q4_0"}, QuantCase{"q4_1"}, QuantCase{"q5_0"},
+                                           QuantCase{"q5_1"}, QuantCase{"q4_k"}, QuantCase{"q5_k"}, QuantCase{"q6_k"},
+                                           QuantCase{"q4_k_m"}),
+                         [](const auto& p) { return std::string(p.param.name); });
 
 }  // namespace
 }  // namespace optipfair

@@ -16,6 +16,7 @@
 #include <nlohmann/json.hpp>
 
 #include "kernels/matmul.h"
+#include "kernels/matmul_internal.h"
 #include "util/build_paths.h"
 #include "util/error.h"
 
@@ -167,6 +168,55 @@ TEST(Quants, MatmulMatchesNaiveOnEveryIsa) {
             ASSERT_NEAR(y[i], ref[i], bound * scale[i] + 1e-30)
                 << dtype_name(t) << " " << matmul_isa_name(isa) << " T=" << T << " i=" << i;
         }
+      }
+    }
+  }
+  matmul_set_isa(saved);
+}
+
+// The AVX-512 widening (what matrix products use) equals the scalar reference bit for bit,
+// including blocks whose quants are all at their extremes.
+TEST(Quants, VectorWideningEqualsScalarBitForBit) {
+  if (matmul_isa_best() < MatmulIsa::Avx512) GTEST_SKIP() << "CPU lacks AVX-512";
+  for (DType t : kBlockTypes) {
+    std::vector<uint8_t> w = random_blocks(t, 64, 123);
+    const std::vector<uint8_t> extremes = random_blocks(t, 2, 5);
+    std::vector<uint8_t> ones(extremes.size(), 0xff), zeros(extremes.size(), 0);
+    for (size_t off : half_fields(t))  // keep the scales finite
+      for (size_t b = 0; b < 2; ++b)
+        for (size_t i = 0; i < 2; ++i) {
+          ones[b * dtype_block_bytes(t) + off + i] = extremes[b * dtype_block_bytes(t) + off + i];
+          zeros[b * dtype_block_bytes(t) + off + i] = extremes[b * dtype_block_bytes(t) + off + i];
+        }
+    w.insert(w.end(), ones.begin(), ones.end());
+    w.insert(w.end(), zeros.begin(), zeros.end());
+    const int64_t n = static_cast<int64_t>(w.size() / dtype_block_bytes(t)) * dtype_block_elements(t);
+    std::vector<float> a(static_cast<size_t>(n)), b(a.size());
+    dequantize_blocks(t, w.data(), a.data(), n);
+    detail::dequantize_blocks_avx512(t, w.data(), b.data(), n);
+    EXPECT_EQ(0, std::memcmp(a.data(), b.data(), a.size() * sizeof(float))) << dtype_name(t);
+  }
+}
+
+// A row of x alone (T == 1) gives the bits it gives inside a batch, on every instruction set.
+TEST(Quants, OneRowAloneEqualsItsRowInABatch) {
+  const MatmulIsa saved = matmul_isa();
+  for (DType t : kBlockTypes) {
+    const int64_t K = 4608, N = 19, T = 5;  // K crosses the kernels' 2048-element blocks
+    const std::vector<uint8_t> w = random_blocks(t, N * K / dtype_block_elements(t), 31);
+    const WeightMatrix m{w.data(), t, N, K, dtype_bytes(t, K)};
+    std::mt19937 rng(3);
+    std::normal_distribution<float> normal(0.0f, 1.0f);
+    std::vector<float> x(static_cast<size_t>(T * K)), batch(static_cast<size_t>(T * N)), alone(static_cast<size_t>(N));
+    for (float& v : x) v = normal(rng);
+    for (MatmulIsa isa : {MatmulIsa::Scalar, MatmulIsa::Avx2, MatmulIsa::Avx512, MatmulIsa::Avx512Bf16}) {
+      if (isa > matmul_isa_best()) continue;
+      matmul_set_isa(isa);
+      matmul(batch.data(), x.data(), T, m);
+      for (int64_t r = 0; r < T; ++r) {
+        matmul(alone.data(), x.data() + r * K, 1, m);
+        ASSERT_EQ(0, std::memcmp(alone.data(), batch.data() + r * N, alone.size() * sizeof(float)))
+            << dtype_name(t) << " " << matmul_isa_name(isa) << " row " << r;
       }
     }
   }

@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include "kernels/matmul.h"
 #include "model/synthetic.h"
 #include "util/error.h"
 
@@ -38,7 +39,6 @@ TEST(Synthetic, PresetsHaveTheRealModelsShapes) {
   EXPECT_TRUE(qwen3.qk_norm);
   EXPECT_TRUE(config_from_hf_json(synthetic_hf_config("qwen2.5-0.5b", DType::BF16)).attention_bias);
   EXPECT_THROW(synthetic_hf_config("gpt-9", DType::BF16), Error);
-  EXPECT_THROW(make_synthetic_model("tiny", DType::Q8_0, 1), Error);
 }
 
 bool same_bytes(const Tensor& a, const Tensor& b) {
@@ -99,6 +99,37 @@ TEST(Synthetic, EveryPresetBuildsAValidModel) {
     EXPECT_NO_THROW(model_validate(m)) << preset;
     EXPECT_EQ(m.layers.size(), 1u);
   }
+}
+
+// Block types: matrices quantised (widths that are not whole blocks take llama.cpp's fallback),
+// norms float32; Q4_K_M puts the LM head and attn_v / ffn_down of llama.cpp's layers in Q6_K; the
+// values are the float32 model's, quantised.
+TEST(Synthetic, QuantisedWeightsAndTheMediumMixture) {
+  const Model f = make_synthetic_model("tiny-k", DType::F32, 4);
+  const Model q = make_synthetic_model("tiny-k", synthetic_weights_from_name("Q4_K_M"), 4);
+  EXPECT_NO_THROW(model_validate(q));
+  EXPECT_EQ(q.layers[0].attn_norm.dtype, DType::F32);
+  EXPECT_EQ(q.tok_embeddings.dtype, DType::Q4_K);
+  EXPECT_EQ(q.lm_head.dtype, DType::Q6_K);
+  for (int64_t l = 0; l < 8; ++l) {
+    const bool more = l == 0 || l == 3 || l == 6 || l == 7;  // use_more_bits(l, 8)
+    const LayerWeights& w = q.layers[static_cast<size_t>(l)];
+    EXPECT_EQ(w.wv.dtype, more ? DType::Q6_K : DType::Q4_K) << l;
+    EXPECT_EQ(w.w_down.dtype, more ? DType::Q6_K : DType::Q4_K) << l;
+    EXPECT_EQ(w.wq.dtype, DType::Q4_K) << l;
+    EXPECT_EQ(w.w_up.dtype, DType::Q4_K) << l;
+  }
+  std::vector<float> row(256);
+  dequantize_row(row.data(), q.layers[2].w_gate.matrix(), 5);
+  const float* orig = static_cast<const float*>(f.layers[2].w_gate.data) + 5 * 256;
+  for (int i = 0; i < 256; ++i) ASSERT_NEAR(row[static_cast<size_t>(i)], orig[i], 0.01) << i;  // half a Q4_K step at sd 0.02
+
+  // tiny is 64 wide: a Q4_K row would be a quarter of a super-block, so llama.cpp's Q5_0 instead.
+  const Model t = make_synthetic_model("tiny", synthetic_weights_from_name("q4_k"), 4);
+  EXPECT_EQ(t.layers[0].wq.dtype, DType::Q5_0);
+  EXPECT_EQ(synthetic_weights_from_name("q5_k_m").mixture, QuantMixture::Medium);
+  EXPECT_EQ(synthetic_weights_from_name("Q8_0").dtype, DType::Q8_0);
+  EXPECT_THROW(synthetic_weights_from_name("q3_k"), Error);
 }
 
 }  // namespace
