@@ -230,7 +230,8 @@ void matmul_group(std::span<const MatmulOutput> outputs, const float* x, int64_t
     if (part.x_bf16) part.x_bf16 = p.a.x_bf16 + t0 * K;
     part.y = p.a.y + t0 * p.a.ldy;
     const int64_t n0 = nb * kRowBlock, n1 = std::min(p.a.ldy, (nb + 1) * kRowBlock);
-    if (p.widen_first) detail::matmul_rows_dequant(part, n0, n1, p.rows, widen);
+    if (p.widen_first && T == 1 && isa >= MatmulIsa::Avx512) detail::matmul_rows_blocks_avx512(part, n0, n1);
+    else if (p.widen_first) detail::matmul_rows_dequant(part, n0, n1, p.rows, widen);
     else p.rows(part, n0, n1);
   }
 }

@@ -29,6 +29,8 @@
 #pragma GCC target("avx512f,avx512bw,avx512vl,avx2,fma,f16c")
 #endif
 
+#include "kernels/avx512_row_sum.h"
+
 namespace optipfair::detail {
 namespace {
 
@@ -104,10 +106,6 @@ inline void store_tile(const __m512 (&acc)[TT][kTileN], float* y, int64_t ldy, i
   }
 }
 
-// Prompt processing walks K in blocks so that the x panel a work item reuses
-// (64 rows x 2048 floats = 512 KB) stays in L2 however large K is; the block
-// sums are added into y in a fixed order, independent of the thread split.
-constexpr int64_t kKBlock = 2048;
 
 template <DType DT, int TT>
 inline void tile_f32(const float* x, int64_t ldx, int64_t K, const uint8_t* const* wr, float* y,
@@ -130,14 +128,6 @@ inline void tile_f32(const float* x, int64_t ldx, int64_t K, const uint8_t* cons
   for (; k + 16 <= K; k += 16) step(k, 0, std::false_type{});
   if (k < K) step(k, static_cast<__mmask16>((1u << (K - k)) - 1), std::true_type{});
   store_tile<TT>(acc, y, ldy, nvalid, accumulate);
-}
-
-// The sum of one accumulator's 16 lanes by reduce4's addition tree.
-inline float reduce1(__m512 v) {
-  const __m256 s = _mm256_add_ps(_mm512_castps512_ps256(v), _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1)));
-  const __m128 q = _mm_add_ps(_mm256_castps256_ps128(s), _mm256_extractf128_ps(s, 1));
-  const __m128 h = _mm_hadd_ps(q, q);
-  return _mm_cvtss_f32(_mm_hadd_ps(h, h));
 }
 
 // Token generation (T == 1) reads every weight once and is bound by memory bandwidth. It reads

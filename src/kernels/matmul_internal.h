@@ -33,6 +33,11 @@ using WidenFn = void (*)(DType t, const uint8_t* src, float* dst, int64_t n);
 // dequantize_blocks with AVX-512 for Q4_0, Q4_1, Q5_0, Q5_1, Q4_K, Q5_K and Q6_K (quants_avx512.cpp).
 void dequantize_blocks_avx512(DType t, const uint8_t* src, float* dst, int64_t n);
 
+// One row of x (T == 1) against those block types, each weight row widened in registers as it is
+// read: the same values and order as widening it with dequantize_blocks_avx512 and multiplying
+// with matmul_rows_avx512, so the same bits (quants_avx512.cpp).
+void matmul_rows_blocks_avx512(const MatmulArgs& a, int64_t n0, int64_t n1);
+
 // Block types other than Q8_0: rows widened to float32 in a buffer by `widen`, then `f32_rows` (an
 // instruction set's kernel) on that buffer.
 void matmul_rows_dequant(const MatmulArgs& a, int64_t n0, int64_t n1, RowsKernel f32_rows, WidenFn widen);
