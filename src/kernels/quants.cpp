@@ -6,13 +6,6 @@ namespace optipfair {
 
 namespace {
 
-template <class Block>
-Block load(const uint8_t* p) {
-  Block b;
-  std::memcpy(&b, p, sizeof b);
-  return b;
-}
-
 void q4_0(const BlockQ4_0& b, float* y) {
   const float d = f16_to_f32(b.d);
   for (int j = 0; j < 16; ++j) {
@@ -136,14 +129,14 @@ void dequantize_blocks(DType t, const uint8_t* src, float* dst, int64_t n) {
       case DType::F32: std::memcpy(dst, src, 4); break;
       case DType::F16: { uint16_t h; std::memcpy(&h, src, 2); *dst = f16_to_f32(h); break; }
       case DType::BF16: { uint16_t h; std::memcpy(&h, src, 2); *dst = bf16_to_f32(h); break; }
-      case DType::Q4_0: q4_0(load<BlockQ4_0>(src), dst); break;
-      case DType::Q4_1: q4_1(load<BlockQ4_1>(src), dst); break;
-      case DType::Q5_0: q5_0(load<BlockQ5_0>(src), dst); break;
-      case DType::Q5_1: q5_1(load<BlockQ5_1>(src), dst); break;
-      case DType::Q8_0: q8_0(load<BlockQ8_0>(src), dst); break;
-      case DType::Q4_K: q4_k(load<BlockQ4_K>(src), dst); break;
-      case DType::Q5_K: q5_k(load<BlockQ5_K>(src), dst); break;
-      case DType::Q6_K: q6_k(load<BlockQ6_K>(src), dst); break;
+      case DType::Q4_0: q4_0(load_block<BlockQ4_0>(src), dst); break;
+      case DType::Q4_1: q4_1(load_block<BlockQ4_1>(src), dst); break;
+      case DType::Q5_0: q5_0(load_block<BlockQ5_0>(src), dst); break;
+      case DType::Q5_1: q5_1(load_block<BlockQ5_1>(src), dst); break;
+      case DType::Q8_0: q8_0(load_block<BlockQ8_0>(src), dst); break;
+      case DType::Q4_K: q4_k(load_block<BlockQ4_K>(src), dst); break;
+      case DType::Q5_K: q5_k(load_block<BlockQ5_K>(src), dst); break;
+      case DType::Q6_K: q6_k(load_block<BlockQ6_K>(src), dst); break;
     }
   }
 }

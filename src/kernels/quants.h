@@ -6,6 +6,7 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 
 #include "kernels/dtype.h"
 
@@ -55,6 +56,14 @@ static_assert(sizeof(BlockQ4_0) == dtype_block_bytes(DType::Q4_0) && sizeof(Bloc
               sizeof(BlockQ5_0) == dtype_block_bytes(DType::Q5_0) && sizeof(BlockQ5_1) == dtype_block_bytes(DType::Q5_1) &&
               sizeof(BlockQ8_0) == dtype_block_bytes(DType::Q8_0) && sizeof(BlockQ4_K) == dtype_block_bytes(DType::Q4_K) &&
               sizeof(BlockQ5_K) == dtype_block_bytes(DType::Q5_K) && sizeof(BlockQ6_K) == dtype_block_bytes(DType::Q6_K));
+
+// A block read from bytes of any alignment.
+template <class Block>
+Block load_block(const uint8_t* p) {
+  Block b;
+  std::memcpy(&b, p, sizeof b);
+  return b;
+}
 
 // Widens n elements (a multiple of the type's block) stored from `src` into float32 dst, for any
 // type. The reference every fast path is tested against.

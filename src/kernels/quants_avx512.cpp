@@ -31,13 +31,6 @@
 namespace optipfair::detail {
 namespace {
 
-template <class Block>
-Block load(const uint8_t* p) {
-  Block b;
-  std::memcpy(&b, p, sizeof b);
-  return b;
-}
-
 // 16 bytes as 16 int32 lanes.
 inline __m512i bytes16(const uint8_t* p) {
   return _mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
@@ -61,7 +54,7 @@ inline __m512 iota16() { return _mm512_setr_ps(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10,
 
 template <class F>
 void visit_q4_0(const uint8_t* p, F&& f) {
-  const auto b = load<BlockQ4_0>(p);
+  const auto b = load_block<BlockQ4_0>(p);
   const __m512 tbl = _mm512_mul_ps(_mm512_sub_ps(iota16(), _mm512_set1_ps(8)), _mm512_set1_ps(f16_to_f32(b.d)));
   const __m512i q = bytes16(b.qs);
   f(0, _mm512_permutexvar_ps(low4(q), tbl));
@@ -70,7 +63,7 @@ void visit_q4_0(const uint8_t* p, F&& f) {
 
 template <class F>
 void visit_q4_1(const uint8_t* p, F&& f) {
-  const auto b = load<BlockQ4_1>(p);
+  const auto b = load_block<BlockQ4_1>(p);
   const __m512 tbl = _mm512_add_ps(_mm512_mul_ps(iota16(), _mm512_set1_ps(f16_to_f32(b.d))), _mm512_set1_ps(f16_to_f32(b.m)));
   const __m512i q = bytes16(b.qs);
   f(0, _mm512_permutexvar_ps(low4(q), tbl));
@@ -79,7 +72,7 @@ void visit_q4_1(const uint8_t* p, F&& f) {
 
 template <class F>
 void visit_q5_0(const uint8_t* p, F&& f) {
-  const auto b = load<BlockQ5_0>(p);
+  const auto b = load_block<BlockQ5_0>(p);
   uint32_t qh;
   std::memcpy(&qh, b.qh, 4);
   const __m512 d = _mm512_set1_ps(f16_to_f32(b.d));
@@ -91,7 +84,7 @@ void visit_q5_0(const uint8_t* p, F&& f) {
 
 template <class F>
 void visit_q5_1(const uint8_t* p, F&& f) {
-  const auto b = load<BlockQ5_1>(p);
+  const auto b = load_block<BlockQ5_1>(p);
   uint32_t qh;
   std::memcpy(&qh, b.qh, 4);
   const __m512 d = _mm512_set1_ps(f16_to_f32(b.d)), m = _mm512_set1_ps(f16_to_f32(b.m));
@@ -127,7 +120,7 @@ inline KTable k_table(float d, float dmin, int sub, const uint8_t* scales) {
 
 template <class F>
 void visit_q4_k(const uint8_t* p, F&& f) {
-  const auto b = load<BlockQ4_K>(p);
+  const auto b = load_block<BlockQ4_K>(p);
   const float d = f16_to_f32(b.d), dmin = f16_to_f32(b.dmin);
   for (int j = 0, is = 0; j < kQKBlockSize; j += 64, is += 2) {
     const __m512 t1 = k_table(d, dmin, is, b.scales).lo, t2 = k_table(d, dmin, is + 1, b.scales).lo;
@@ -141,7 +134,7 @@ void visit_q4_k(const uint8_t* p, F&& f) {
 
 template <class F>
 void visit_q5_k(const uint8_t* p, F&& f) {
-  const auto b = load<BlockQ5_K>(p);
+  const auto b = load_block<BlockQ5_K>(p);
   const float d = f16_to_f32(b.d), dmin = f16_to_f32(b.dmin);
   for (int j = 0, is = 0, bit = 0; j < kQKBlockSize; j += 64, is += 2, bit += 2) {
     const KTable t1 = k_table(d, dmin, is, b.scales), t2 = k_table(d, dmin, is + 1, b.scales);
@@ -160,7 +153,7 @@ void visit_q5_k(const uint8_t* p, F&& f) {
 
 template <class F>
 void visit_q6_k(const uint8_t* p, F&& f) {
-  const auto b = load<BlockQ6_K>(p);
+  const auto b = load_block<BlockQ6_K>(p);
   const float d = f16_to_f32(b.d);
   const __m512i bias = _mm512_set1_epi32(32), three = _mm512_set1_epi32(3);
   for (int n = 0; n < kQKBlockSize; n += 128) {
