@@ -121,7 +121,7 @@ void k_scales(const float* x, int top, uint16_t& d16, uint16_t& dmin16, uint8_t*
     for (int e = 0; e < 32; ++e)
       L[32 * j + e] = static_cast<uint8_t>(dl > 0 ? nearest((x[32 * j + e] + ml) / dl, 0, top) : 0);
   }
-  for (int j = 0; j < 4; ++j) {  // scale_min_k4's packing
+  for (int j = 0; j < 4; ++j) {  // k_scale_min's packing (quants.h)
     scales[j] = ls[j];
     scales[j + 4] = lm[j];
   }

@@ -52,25 +52,14 @@ void q5_1(const BlockQ5_1& b, float* y) {
   }
 }
 
-// Scale and minimum of sub-block j (of 8) from the 12 packed six-bit values.
-void scale_min_k4(int j, const uint8_t* q, uint8_t& sc, uint8_t& m) {
-  if (j < 4) {
-    sc = q[j] & 63;
-    m = q[j + 4] & 63;
-  } else {
-    sc = static_cast<uint8_t>((q[j + 4] & 0xF) | ((q[j - 4] >> 6) << 4));
-    m = static_cast<uint8_t>((q[j + 4] >> 4) | ((q[j] >> 6) << 4));
-  }
-}
-
 void q4_k(const BlockQ4_K& b, float* y) {
   const float d = f16_to_f32(b.d), dmin = f16_to_f32(b.dmin);
   const uint8_t* q = b.qs;
   for (int j = 0, is = 0; j < kQKBlockSize; j += 64, is += 2, q += 32) {
     uint8_t sc, m;
-    scale_min_k4(is, b.scales, sc, m);
+    k_scale_min(is, b.scales, sc, m);
     const float d1 = d * sc, m1 = dmin * m;
-    scale_min_k4(is + 1, b.scales, sc, m);
+    k_scale_min(is + 1, b.scales, sc, m);
     const float d2 = d * sc, m2 = dmin * m;
     for (int l = 0; l < 32; ++l) *y++ = d1 * static_cast<float>(q[l] & 0xF) - m1;
     for (int l = 0; l < 32; ++l) *y++ = d2 * static_cast<float>(q[l] >> 4) - m2;
@@ -83,9 +72,9 @@ void q5_k(const BlockQ5_K& b, float* y) {
   uint8_t u1 = 1, u2 = 2;
   for (int j = 0, is = 0; j < kQKBlockSize; j += 64, is += 2, ql += 32) {
     uint8_t sc, m;
-    scale_min_k4(is, b.scales, sc, m);
+    k_scale_min(is, b.scales, sc, m);
     const float d1 = d * sc, m1 = dmin * m;
-    scale_min_k4(is + 1, b.scales, sc, m);
+    k_scale_min(is + 1, b.scales, sc, m);
     const float d2 = d * sc, m2 = dmin * m;
     for (int l = 0; l < 32; ++l) *y++ = d1 * static_cast<float>((ql[l] & 0xF) + (b.qh[l] & u1 ? 16 : 0)) - m1;
     for (int l = 0; l < 32; ++l) *y++ = d2 * static_cast<float>((ql[l] >> 4) + (b.qh[l] & u2 ? 16 : 0)) - m2;

@@ -65,6 +65,17 @@ Block load_block(const uint8_t* p) {
   return b;
 }
 
+// Q4_K / Q5_K: the 6-bit scale and minimum of sub-block j (of 8) from the 12 packed bytes.
+inline void k_scale_min(int j, const uint8_t* q, uint8_t& sc, uint8_t& m) {
+  if (j < 4) {
+    sc = q[j] & 63;
+    m = q[j + 4] & 63;
+  } else {
+    sc = static_cast<uint8_t>((q[j + 4] & 0xF) | ((q[j - 4] >> 6) << 4));
+    m = static_cast<uint8_t>((q[j + 4] >> 4) | ((q[j] >> 6) << 4));
+  }
+}
+
 // Widens n elements (a multiple of the type's block) stored from `src` into float32 dst, for any
 // type. The reference every fast path is tested against.
 void dequantize_blocks(DType t, const uint8_t* src, float* dst, int64_t n);

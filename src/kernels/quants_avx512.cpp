@@ -94,24 +94,13 @@ void visit_q5_1(const uint8_t* p, F&& f) {
   f(16, _mm512_add_ps(_mm512_mul_ps(to_float(x1), d), m));
 }
 
-// Scale and minimum of sub-block j (of 8), as quants.cpp's scale_min_k4.
-inline void scale_min(int j, const uint8_t* q, uint8_t& sc, uint8_t& m) {
-  if (j < 4) {
-    sc = q[j] & 63;
-    m = q[j + 4] & 63;
-  } else {
-    sc = static_cast<uint8_t>((q[j + 4] & 0xF) | ((q[j - 4] >> 6) << 4));
-    m = static_cast<uint8_t>((q[j + 4] >> 4) | ((q[j] >> 6) << 4));
-  }
-}
-
 // d1 * q - m1 for q = 0..15 (and, for Q5_K, 16..31 in hi).
 struct KTable {
   __m512 lo, hi;
 };
 inline KTable k_table(float d, float dmin, int sub, const uint8_t* scales) {
   uint8_t sc, m;
-  scale_min(sub, scales, sc, m);
+  k_scale_min(sub, scales, sc, m);
   const float d1 = d * sc, m1 = dmin * m;
   const __m512 dv = _mm512_set1_ps(d1), mv = _mm512_set1_ps(m1);
   return {_mm512_sub_ps(_mm512_mul_ps(dv, iota16()), mv),
