@@ -39,7 +39,7 @@ int main(int argc, char** argv) {
   std::string preset = "smollm2-135m", model_path, dtype_name_arg = "bf16", cache_dir = "build/bench-models";
   int threads = 2, prompt = 128, gen = 32, layers = 0, reps = 3;
   bool exact = false, capture_all = false;
-  std::string llama_bench;
+  std::string llama_bench, isa_s;
   app.add_option("--preset", preset, "synthetic model shape");
   app.add_option("--model-path", model_path, "benchmark this model instead of a synthetic one");
   app.add_option("--dtype", dtype_name_arg, "synthetic weights type: bf16, f16, f32");
@@ -53,7 +53,10 @@ int main(int argc, char** argv) {
   app.add_flag("--capture", capture_all, "also capture all six components of every layer during the prompt");
   app.add_option("--llama-bench", llama_bench, "llama.cpp's llama-bench, run on the same GGUF in each repetition")
       ->check(CLI::ExistingFile);
+  app.add_option("--isa", isa_s, "force a weaker instruction set: scalar, avx2, avx512 or avx512bf16")
+      ->check(CLI::IsMember({"scalar", "avx2", "avx512", "avx512bf16"}));
   CLI11_PARSE(app, argc, argv);
+  bench::set_isa_by_name(isa_s);
   if (!llama_bench.empty() && fs::path(model_path).extension() != ".gguf") {
     std::fprintf(stderr, "--llama-bench needs --model-path FILE.gguf\n");
     return 2;
@@ -129,7 +132,7 @@ int main(int argc, char** argv) {
   };
   std::printf("model            %s (%s, %lld layers, hidden %lld)\n", model_path.c_str(),
               dtype_name(model.layers.front().w_gate.dtype), (long long)c.num_hidden_layers, (long long)c.hidden_size);
-  std::printf("threads          %d%s\n", threads, exact ? " (exact float32 activations)" : "");
+  std::printf("threads          %d%s, %s\n", threads, exact ? " (exact float32 activations)" : "", matmul_isa_name(matmul_isa()));
   std::printf("load             %.3f s\n", load_s);
   std::printf("                 best     median%s\n", llama_bench.empty() ? "" : "   llama.cpp best  median   ratio (best)");
   auto row = [&](const char* what, const std::vector<double>& ours, const std::vector<double>& theirs) {

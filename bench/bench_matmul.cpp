@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "bench_support.h"
 #include "kernels/dtype.h"
 #include "kernels/matmul.h"
 
@@ -110,7 +111,8 @@ int main(int argc, char** argv) {
   app.add_option("--dtype", dtype_s, "F32, F16, BF16 or Q8_0");
   app.add_option("--threads", threads, "OpenMP threads");
   app.add_option("--model", model, "smollm2: all projections of SmolLM2-135M");
-  app.add_option("--isa", isa_s, "scalar, avx2, avx512 or avx512bf16");
+  app.add_option("--isa", isa_s, "scalar, avx2, avx512 or avx512bf16")
+      ->check(CLI::IsMember({"scalar", "avx2", "avx512", "avx512bf16"}));
   app.add_option("--min-time", min_time, "seconds per measurement");
   app.add_flag("--exact", exact, "no bf16 activations for BF16 weights");
   app.add_flag("--naive", naive, "also time matmul_naive on large shapes");
@@ -118,10 +120,7 @@ int main(int argc, char** argv) {
 
   omp_set_num_threads(threads);
   const Precision precision = exact ? Precision::Exact : Precision::Fast;
-  if (!isa_s.empty()) {
-    for (MatmulIsa i : {MatmulIsa::Scalar, MatmulIsa::Avx2, MatmulIsa::Avx512, MatmulIsa::Avx512Bf16})
-      if (isa_s == matmul_isa_name(i)) matmul_set_isa(i);
-  }
+  bench::set_isa_by_name(isa_s);
   const DType dt = dtype_from_name(dtype_s);
   std::printf("isa %s (best %s), dtype %s, threads %d, exact %d\n", matmul_isa_name(matmul_isa()),
               matmul_isa_name(matmul_isa_best()), dtype_name(dt), threads, exact ? 1 : 0);

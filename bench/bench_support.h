@@ -11,6 +11,7 @@
 #include <string>
 
 #include "io/model_formats.h"
+#include "kernels/matmul.h"
 #include "model/synthetic.h"
 #include "util/error.h"
 
@@ -18,6 +19,17 @@ namespace optipfair::bench {
 
 inline double seconds_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+// --isa NAME: forces a weaker instruction set for the matrix products ("" keeps the best).
+inline void set_isa_by_name(const std::string& name) {
+  if (name.empty()) return;
+  for (MatmulIsa i : {MatmulIsa::Scalar, MatmulIsa::Avx2, MatmulIsa::Avx512, MatmulIsa::Avx512Bf16})
+    if (name == matmul_isa_name(i)) {
+      matmul_set_isa(i);
+      return;
+    }
+  throw Error("unknown instruction set '" + name + "' (scalar, avx2, avx512, avx512bf16)");
 }
 
 inline double peak_rss_mib() {

@@ -151,7 +151,9 @@ void matmul_group(std::span<const MatmulOutput> outputs, const float* x, int64_t
   const MatmulIsa isa = g_isa.load();
   if (isa >= MatmulIsa::Avx512) f32_rows = detail::matmul_rows_avx512;
   else if (isa == MatmulIsa::Avx2) f32_rows = detail::matmul_rows_avx2;
-  const detail::WidenFn widen = isa >= MatmulIsa::Avx512 ? detail::dequantize_blocks_avx512 : dequantize_blocks;
+  const detail::WidenFn widen = isa >= MatmulIsa::Avx512 ? detail::dequantize_blocks_avx512
+                                : isa == MatmulIsa::Avx2 ? detail::dequantize_blocks_avx2
+                                                         : dequantize_blocks;
 
   const bool bf16_x = isa == MatmulIsa::Avx512Bf16 && precision == Precision::Fast && K > 0 &&
                       std::any_of(outputs.begin(), outputs.end(), [](const MatmulOutput& o) { return o.w.dtype == DType::BF16; });

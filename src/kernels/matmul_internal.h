@@ -30,8 +30,10 @@ void matmul_rows_avx512(const MatmulArgs& a, int64_t n0, int64_t n1);
 void matmul_rows_avx512bf16(const MatmulArgs& a, int64_t n0, int64_t n1);
 // Widens n elements of any type to float32 (dequantize_blocks, or a faster one bit for bit equal).
 using WidenFn = void (*)(DType t, const uint8_t* src, float* dst, int64_t n);
-// dequantize_blocks with AVX-512 for Q4_0, Q4_1, Q5_0, Q5_1, Q4_K, Q5_K and Q6_K (quants_avx512.cpp).
+// dequantize_blocks with AVX-512 (quants_avx512.cpp) or AVX2 (quants_avx2.cpp) for Q4_0, Q4_1,
+// Q5_0, Q5_1, Q4_K, Q5_K and Q6_K.
 void dequantize_blocks_avx512(DType t, const uint8_t* src, float* dst, int64_t n);
+void dequantize_blocks_avx2(DType t, const uint8_t* src, float* dst, int64_t n);
 
 // One row of x (T == 1) against those block types, each weight row widened in registers as it is
 // read: the same values and order as widening it with dequantize_blocks_avx512 and multiplying
