@@ -22,6 +22,7 @@
 #include <CLI/CLI.hpp>
 
 #include "bench_limits.h"
+#include "bench_peak.h"
 #include "bench_support.h"
 #include "io/load_model.h"
 #include "kernels/matmul.h"
@@ -81,7 +82,18 @@ int main(int argc, char** argv) {
   double token_bytes = 0;
   for (const WeightMatrix& w : mats) token_bytes += bench::matrix_bytes(w);
 
-  std::vector<double> pp, tg, rd, lpp, ltg;
+  // The prompt's matrix products per token: every layer's projections, and the LM head once per
+  // prompt (LogitsMode::Last, as llama-bench). Attention's own arithmetic is not counted.
+  double prompt_flops = 0;
+  for (const LayerWeights& l : model.layers)
+    for (const Tensor* t : {&l.wq, &l.wk, &l.wv, &l.wo, &l.w_gate, &l.w_up, &l.w_down})
+      prompt_flops += 2.0 * static_cast<double>(t->matrix().rows) * static_cast<double>(t->matrix().cols);
+  prompt_flops += 2.0 * static_cast<double>(model.lm_head.matrix().rows) *
+                  static_cast<double>(model.lm_head.matrix().cols) / prompt;
+  const bool bf16_dot = !exact && matmul_isa() == MatmulIsa::Avx512Bf16 && model.layers.front().w_gate.dtype == DType::BF16;
+  const bench::PeakKind peak_kind = bf16_dot ? bench::PeakKind::Bf16Dot : bench::PeakKind::F32Fma;
+
+  std::vector<double> pp, tg, rd, lpp, ltg, peak;
   auto run_ours = [&] {
     KVCache cache(c, prompt + gen);
     SequenceInput in{tokens, &cache};
@@ -108,6 +120,7 @@ int main(int argc, char** argv) {
     }
     tg.push_back(gen / seconds_since(t0));
     rd.push_back(token_bytes / bench::read_seconds(mats, 1) / 1e9);
+    peak.push_back(bench::peak_gflops(peak_kind, 1));
   };
   auto run_llama = [&] {
     const bench::LlamaBenchRates r = bench::run_llama_bench(llama_bench, model_path, threads, prompt, gen);
@@ -147,6 +160,15 @@ int main(int argc, char** argv) {
               " generation at %.0f %% of it (median %.0f %%)\n",
               best(rd), median(rd), token_bytes / 1e9, best(rd) * 1e9 / token_bytes,
               100 * best(tg) / (best(rd) * 1e9 / token_bytes), 100 * median(tg) / (median(rd) * 1e9 / token_bytes));
+  if (best(peak) > 0) {
+    auto gflops = [&](double tok_s) { return tok_s * prompt_flops * 1e-9; };
+    std::printf("compute peak     %.1f GFLOP/s best, %.1f median (%s, measured each repetition); the prompt's"
+                " matrix products (%.2f GFLOP a token) at %.0f %% of it (median %.0f %%)",
+                best(peak), median(peak), bf16_dot ? "bf16 dot products" : "float32 FMA", prompt_flops * 1e-9,
+                100 * gflops(best(pp)) / best(peak), 100 * gflops(median(pp)) / median(peak));
+    if (!lpp.empty()) std::printf(", llama.cpp's at %.0f %%", 100 * gflops(best(lpp)) / best(peak));
+    std::printf("\n");
+  }
   std::printf("peak RSS         %.1f MiB\n", peak_rss_mib());
   return 0;
 }

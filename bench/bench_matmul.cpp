@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "bench_peak.h"
 #include "bench_support.h"
 #include "kernels/dtype.h"
 #include "kernels/matmul.h"
@@ -125,6 +126,13 @@ int main(int argc, char** argv) {
   std::printf("isa %s (best %s), dtype %s, threads %d, exact %d\n", matmul_isa_name(matmul_isa()),
               matmul_isa_name(matmul_isa_best()), dtype_name(dt), threads, exact ? 1 : 0);
   std::mt19937 rng(42);
+  // What the products are measured against: bf16 dot products for BF16 weights in fast mode with
+  // AVX512_BF16, float32 FMAs for everything else (weights are widened to float32 there).
+  const bool bf16_dot = dt == DType::BF16 && !exact && matmul_isa() == MatmulIsa::Avx512Bf16;
+  const double peak = bench::peak_gflops(bf16_dot ? bench::PeakKind::Bf16Dot : bench::PeakKind::F32Fma, 3);
+  std::printf("peak %.1f GFLOP/s (%s on %d threads, measured now)\n", peak,
+              bf16_dot ? "bf16 dot products" : "float32 FMA", threads);
+  auto of_peak = [&](double gflops) { return peak > 0 ? 100 * gflops / peak : 0.0; };
 
   if (model == "smollm2") {
     // hidden 576, 9 query / 3 KV heads of 64, intermediate 1536, 30 layers, vocab 49152.
@@ -143,17 +151,17 @@ int main(int argc, char** argv) {
       }
       Timing tm = time_call([&] { for (const Weights& w : all) matmul(y.data(), x.data(), T, w.m, precision); }, min_time);
       const double busy = tm.cpu / threads;
-      std::printf("smollm2 T=%-4lld wall %8.2f ms %8.1f GFLOP/s %7.1f GB/s | cpu/threads %8.2f ms %8.1f GFLOP/s %7.1f GB/s\n",
-                  static_cast<long long>(T), tm.wall * 1e3, flops / tm.wall * 1e-9, bytes / tm.wall * 1e-9,
-                  busy * 1e3, flops / busy * 1e-9, bytes / busy * 1e-9);
+      std::printf("smollm2 T=%-4lld wall %8.2f ms %8.1f GFLOP/s (%3.0f %% of peak) %7.1f GB/s | cpu/threads %8.2f ms %8.1f GFLOP/s %7.1f GB/s\n",
+                  static_cast<long long>(T), tm.wall * 1e3, flops / tm.wall * 1e-9, of_peak(flops / tm.wall * 1e-9),
+                  bytes / tm.wall * 1e-9, busy * 1e3, flops / busy * 1e-9, bytes / busy * 1e-9);
     }
     return 0;
   }
 
   std::vector<Shape> shapes = {{576, 1536}, {1536, 576}, {2048, 8192}, {8192, 2048}, {576, 49152}};
   if (K > 0 && N > 0) shapes = {{K, N}};
-  std::printf("%6s %6s %5s | %9s %9s %8s | %9s %9s %8s | %9s %9s\n", "K", "N", "T", "wall ms",
-              "GFLOP/s", "GB/s", "cpu/thr", "GFLOP/s", "GB/s", "naive ms", "GFLOP/s");
+  std::printf("%6s %6s %5s | %9s %9s %6s %8s | %9s %9s %8s | %9s %9s\n", "K", "N", "T", "wall ms",
+              "GFLOP/s", "%peak", "GB/s", "cpu/thr", "GFLOP/s", "GB/s", "naive ms", "GFLOP/s");
   for (const Shape& s : shapes) {
     Weights w = make_weights(s.K, s.N, dt, rng);
     for (int64_t T : Ts) {
@@ -163,9 +171,9 @@ int main(int argc, char** argv) {
       const double flops = 2.0 * T * s.N * s.K;
       Timing tm = time_call([&] { matmul(y.data(), x.data(), T, w.m, precision); }, min_time);
       const double busy = tm.cpu / threads, wb = static_cast<double>(w.bytes.size());
-      std::printf("%6lld %6lld %5lld | %9.3f %9.1f %8.1f | %9.3f %9.1f %8.1f |", static_cast<long long>(s.K),
+      std::printf("%6lld %6lld %5lld | %9.3f %9.1f %6.0f %8.1f | %9.3f %9.1f %8.1f |", static_cast<long long>(s.K),
                   static_cast<long long>(s.N), static_cast<long long>(T), tm.wall * 1e3,
-                  flops / tm.wall * 1e-9, wb / tm.wall * 1e-9, busy * 1e3, flops / busy * 1e-9,
+                  flops / tm.wall * 1e-9, of_peak(flops / tm.wall * 1e-9), wb / tm.wall * 1e-9, busy * 1e3, flops / busy * 1e-9,
                   wb / busy * 1e-9);
       if (naive || flops < 2e8) {
         double t0 = now_s();
