@@ -160,7 +160,9 @@ int main(int argc, char** argv) {
               " generation at %.0f %% of it (median %.0f %%)\n",
               best(rd), median(rd), token_bytes / 1e9, best(rd) * 1e9 / token_bytes,
               100 * best(tg) / (best(rd) * 1e9 / token_bytes), 100 * median(tg) / (median(rd) * 1e9 / token_bytes));
-  if (best(peak) > 0) {
+  // Block types meet x through widening and FMAs or through integer dot products, which this
+  // peak does not describe.
+  if (best(peak) > 0 && !dtype_is_quantized(model.layers.front().w_gate.dtype)) {
     auto gflops = [&](double tok_s) { return tok_s * prompt_flops * 1e-9; };
     std::printf("compute peak     %.1f GFLOP/s best, %.1f median (%s, measured each repetition); the prompt's"
                 " matrix products (%.2f GFLOP a token) at %.0f %% of it (median %.0f %%)",

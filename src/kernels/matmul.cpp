@@ -35,6 +35,13 @@ bool cpu_has_avx512_bf16() {
   unsigned eax, ebx, ecx, edx;
   return __get_cpuid_count(7, 1, &eax, &ebx, &ecx, &edx) && (eax & (1u << 5));
 }
+
+// Every CPU with AVX512_BF16 so far also has AVX512_VNNI (the quantised types' integer products);
+// the Avx512Bf16 level asks for both.
+bool cpu_has_avx512_vnni() {
+  unsigned eax, ebx, ecx, edx;
+  return __get_cpuid_count(7, 0, &eax, &ebx, &ecx, &edx) && (ecx & (1u << 11));
+}
 #endif
 
 MatmulIsa detect_isa() {
@@ -43,7 +50,7 @@ MatmulIsa detect_isa() {
   bool avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && cpu_has_f16c();
   bool avx512 = avx2 && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
                 __builtin_cpu_supports("avx512vl");
-  if (avx512 && cpu_has_avx512_bf16()) return MatmulIsa::Avx512Bf16;
+  if (avx512 && cpu_has_avx512_bf16() && cpu_has_avx512_vnni()) return MatmulIsa::Avx512Bf16;
   if (avx512) return MatmulIsa::Avx512;
   if (avx2) return MatmulIsa::Avx2;
 #endif
@@ -163,6 +170,25 @@ void matmul_group(std::span<const MatmulOutput> outputs, const float* x, int64_t
     detail::convert_f32_to_bf16_avx512bf16(x_bf16.data(), x, T * K);
   }
 
+  // Q8_0 and the K-quants in fast mode: x rounded to 8-bit integers once for the integer dot
+  // products (Q8_0 needs whole pairs of blocks; an odd count keeps the float path).
+  auto integer_dots = [&](DType t) {
+    return isa == MatmulIsa::Avx512Bf16 && precision == Precision::Fast &&
+           (t == DType::Q4_K || t == DType::Q5_K || t == DType::Q6_K || (t == DType::Q8_0 && K % 64 == 0));
+  };
+  auto any_output = [&](auto pred) { return std::any_of(outputs.begin(), outputs.end(), [&](const MatmulOutput& o) { return pred(o.w.dtype); }); };
+  thread_local std::vector<detail::XBlockQ8K> x_q8k;
+  thread_local std::vector<detail::XPairQ8_0> x_q8_0;
+  const int64_t q8k_blocks = K / kQKBlockSize, q8_0_pairs = K / 64;
+  if (any_output([&](DType t) { return integer_dots(t) && t != DType::Q8_0; })) {
+    x_q8k.resize(static_cast<size_t>(T * q8k_blocks));
+    for (int64_t t = 0; t < T; ++t) detail::quantize_x_q8k(x + t * K, K, x_q8k.data() + t * q8k_blocks);
+  }
+  if (any_output([&](DType t) { return integer_dots(t) && t == DType::Q8_0; })) {
+    x_q8_0.resize(static_cast<size_t>(T * q8_0_pairs));
+    for (int64_t t = 0; t < T; ++t) detail::quantize_x_q8_0(x + t * K, K, x_q8_0.data() + t * q8_0_pairs);
+  }
+
   // Work items: blocks of kRowBlock weight rows times chunks of x's rows. A
   // chunk bounds the x rows a kernel runs against its weight rows, kept in L2
   // (512 KB per K block: 128 rows of bf16 or 64 of float32); chunks are of
@@ -204,7 +230,13 @@ void matmul_group(std::span<const MatmulOutput> outputs, const float* x, int64_t
       p.a.x_bf16 = x_bf16.data();
       p.rows = detail::matmul_rows_avx512bf16;
     }
-    p.widen_first = dtype_is_quantized(o.w.dtype) && o.w.dtype != DType::Q8_0;
+    const bool int8_x = integer_dots(o.w.dtype);
+    if (int8_x) {
+      if (o.w.dtype == DType::Q8_0) p.a.x_q8_0 = x_q8_0.data();
+      else p.a.x_q8k = x_q8k.data();
+      p.rows = detail::matmul_rows_int8_avx512vnni;
+    }
+    p.widen_first = dtype_is_quantized(o.w.dtype) && o.w.dtype != DType::Q8_0 && !int8_x;
     const int64_t t_chunk_max = p.a.x_bf16 ? 128 : 64;
     p.n_blocks = (N + kRowBlock - 1) / kRowBlock;
     p.t_chunks = (T + t_chunk_max - 1) / t_chunk_max;
@@ -215,9 +247,9 @@ void matmul_group(std::span<const MatmulOutput> outputs, const float* x, int64_t
   // Below about 256k multiply-adds (a 512 KB bf16 matrix at T = 1, a few
   // microseconds of streaming) waking a second thread costs about as much as
   // it saves.
+  if (items == 0) return;
   const bool parallel = items > 1 && work >= (int64_t{1} << 18) && !omp_in_parallel();
-#pragma omp parallel for schedule(static) if (parallel)
-  for (int64_t i = 0; i < items; ++i) {
+  auto run_item = [&](int64_t i) {
     size_t pi = n_parts - 1;
     while (parts[pi].first_item > i) --pi;
     const GroupPart& p = parts[pi];
@@ -230,11 +262,33 @@ void matmul_group(std::span<const MatmulOutput> outputs, const float* x, int64_t
     part.T = (tc + 1) * T / p.t_chunks - t0;
     part.x = p.a.x + t0 * K;
     if (part.x_bf16) part.x_bf16 = p.a.x_bf16 + t0 * K;
+    if (part.x_q8k) part.x_q8k = p.a.x_q8k + t0 * q8k_blocks;
+    if (part.x_q8_0) part.x_q8_0 = p.a.x_q8_0 + t0 * q8_0_pairs;
     part.y = p.a.y + t0 * p.a.ldy;
     const int64_t n0 = nb * kRowBlock, n1 = std::min(p.a.ldy, (nb + 1) * kRowBlock);
     if (p.widen_first && T == 1 && isa >= MatmulIsa::Avx512) detail::matmul_rows_blocks_avx512(part, n0, n1);
     else if (p.widen_first) detail::matmul_rows_dequant(part, n0, n1, p.rows, widen);
     else p.rows(part, n0, n1);
+  };
+  // Each thread takes one contiguous stretch of items holding an equal share of the weight bytes,
+  // not of the items: a group can mix types of different sizes and costs (Q4_K_M's q and k are
+  // Q4_K, its v Q6_K), and an even count of items then left one thread waiting for the other.
+  std::array<int64_t, kMaxGroup + 1> bytes_before{};
+  for (size_t i = 0; i < n_parts; ++i)
+    bytes_before[i + 1] = bytes_before[i] + static_cast<int64_t>(parts[i].a.row_bytes) * parts[i].a.ldy;
+  auto item_at = [&](int64_t share, int64_t shares) {  // the first item of share `share` of `shares`
+    if (share == shares) return items;
+    const int64_t target = bytes_before[n_parts] / shares * share;
+    size_t pi = 0;
+    while (pi + 1 < n_parts && bytes_before[pi + 1] <= target) ++pi;
+    const GroupPart& p = parts[pi];
+    const int64_t part_items = p.n_blocks * p.t_chunks, part_bytes = bytes_before[pi + 1] - bytes_before[pi];
+    return p.first_item + std::min(part_items, (target - bytes_before[pi]) * part_items / std::max<int64_t>(part_bytes, 1));
+  };
+#pragma omp parallel if (parallel)
+  {
+    const int th = omp_get_thread_num(), nt = omp_get_num_threads();
+    for (int64_t i = item_at(th, nt), end = item_at(th + 1, nt); i < end; ++i) run_item(i);
   }
 }
 

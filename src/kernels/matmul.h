@@ -3,7 +3,7 @@
 //   y[t, n] = sum_k x[t, k] * W[n, k]      for t < T, n < N
 //
 // x is float32 [T x K] (row stride K), W holds N rows of K elements in its
-// stored type (F32, F16, BF16 or Q8_0), row n starting at w + n * w_row_bytes,
+// stored type (F32, F16, BF16 or a GGUF block type), row n starting at w + n * w_row_bytes,
 // y is float32 [T x N] (row stride N). Work is split across OpenMP threads.
 // matmul_naive is the plain reference every fast path is tested against.
 #pragma once
@@ -23,7 +23,9 @@ enum class Precision : uint8_t {
   // instructions (as llama.cpp does): prompts about twice as fast, token generation (T == 1)
   // at the memory's read rate (25 % above float32 x); each x element then carries a relative
   // error of at most 2^-9, so |y - y_exact| <= 2^-9 * sum_k |x_k * w_k| plus float32 accumulation
-  // error.
+  // error. With AVX512_VNNI (which the AVX512_BF16 level includes), Q4_K, Q5_K and Q6_K weights
+  // meet x rounded to 8-bit integers per 256 values, in integer dot products (as llama.cpp): each
+  // x element is then off by at most half a step, max|x| / 254 over its 256 values.
   Fast,
   // Weights are widened to float32 and x stays float32; the only error is float32 accumulation.
   // Bias metrics are small differences of activations, so analyses default to this.

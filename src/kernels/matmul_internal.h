@@ -9,10 +9,28 @@
 
 namespace optipfair::detail {
 
+// One row of x rounded to 8-bit integers for the K-quant integer dot products: 256 values as
+// q * d, q = nearest-even(x * 127 / max|x|), with the sums of q that the types' offsets need.
+struct alignas(64) XBlockQ8K {
+  int8_t q[256];
+  int32_t sum16[16];  // over each 16 values (Q6_K's groups)
+  int32_t sum32[8];   // over each 32 (Q4_K's sub-blocks)
+  float d;
+};
+
+// One row of x as Q8_0 weights meet it: 64 values (two 32-value blocks) as (q - 128) * d, q
+// unsigned, d per block repeated over the 8 lanes its products land in.
+struct alignas(64) XPairQ8_0 {
+  uint8_t q[64];
+  float s[16];
+};
+
 struct MatmulArgs {
   float* y = nullptr;               // [T x ldy]
   const float* x = nullptr;         // [T x K]
   const uint16_t* x_bf16 = nullptr; // x rounded to bf16 when the bf16 dot-product path is on
+  const XBlockQ8K* x_q8k = nullptr;  // x as 8-bit integers (K / 256 blocks a row) for quants_vnni.cpp
+  const XPairQ8_0* x_q8_0 = nullptr; // the same per 32 values (K / 64 pairs a row), for Q8_0
   int64_t T = 0;
   int64_t K = 0;
   int64_t ldy = 0;                  // N
@@ -43,6 +61,14 @@ void matmul_rows_blocks_avx512(const MatmulArgs& a, int64_t n0, int64_t n1);
 // Block types other than Q8_0: rows widened to float32 in a buffer by `widen`, then `f32_rows` (an
 // instruction set's kernel) on that buffer.
 void matmul_rows_dequant(const MatmulArgs& a, int64_t n0, int64_t n1, RowsKernel f32_rows, WidenFn widen);
+// Fast mode, AVX512_VNNI: integer dot products of Q4_K, Q5_K and Q6_K weights against a.x_q8k and
+// of Q8_0 weights against a.x_q8_0 (quants_vnni.cpp); other types are left untouched.
+void matmul_rows_int8_avx512vnni(const MatmulArgs& a, int64_t n0, int64_t n1);
+// Rounds K floats (a multiple of 256) to K / 256 blocks.
+void quantize_x_q8k(const float* x, int64_t K, XBlockQ8K* out);
+// Rounds K floats (a multiple of 64) to K / 64 pairs of blocks: q = nearest-even(x * 127 / max|x|)
+// + 128 over each 32 values.
+void quantize_x_q8_0(const float* x, int64_t K, XPairQ8_0* out);
 // Rounds n floats to bf16 (nearest even) with the AVX512_BF16 conversion.
 void convert_f32_to_bf16_avx512bf16(uint16_t* dst, const float* src, int64_t n);
 
