@@ -170,21 +170,25 @@ void matmul_group(std::span<const MatmulOutput> outputs, const float* x, int64_t
     detail::convert_f32_to_bf16_avx512bf16(x_bf16.data(), x, T * K);
   }
 
-  // Q8_0 and the K-quants in fast mode: x rounded to 8-bit integers once for the integer dot
-  // products (Q8_0 needs whole pairs of blocks; an odd count keeps the float path).
+  // Block types in fast mode: x rounded to 8-bit integers once for the integer dot products, per
+  // 256 values for the K-quants, per 32 for the others (which take whole pairs of blocks: an odd
+  // count keeps the float path).
+  auto per_32 = [](DType t) {
+    return t == DType::Q4_0 || t == DType::Q4_1 || t == DType::Q5_0 || t == DType::Q5_1 || t == DType::Q8_0;
+  };
   auto integer_dots = [&](DType t) {
-    return isa == MatmulIsa::Avx512Bf16 && precision == Precision::Fast &&
-           (t == DType::Q4_K || t == DType::Q5_K || t == DType::Q6_K || (t == DType::Q8_0 && K % 64 == 0));
+    const bool k_quant = t == DType::Q4_K || t == DType::Q5_K || t == DType::Q6_K;
+    return isa == MatmulIsa::Avx512Bf16 && precision == Precision::Fast && (k_quant || (per_32(t) && K % 64 == 0));
   };
   auto any_output = [&](auto pred) { return std::any_of(outputs.begin(), outputs.end(), [&](const MatmulOutput& o) { return pred(o.w.dtype); }); };
   thread_local std::vector<detail::XBlockQ8K> x_q8k;
   thread_local std::vector<detail::XPairQ8_0> x_q8_0;
   const int64_t q8k_blocks = K / kQKBlockSize, q8_0_pairs = K / 64;
-  if (any_output([&](DType t) { return integer_dots(t) && t != DType::Q8_0; })) {
+  if (any_output([&](DType t) { return integer_dots(t) && !per_32(t); })) {
     x_q8k.resize(static_cast<size_t>(T * q8k_blocks));
     for (int64_t t = 0; t < T; ++t) detail::quantize_x_q8k(x + t * K, K, x_q8k.data() + t * q8k_blocks);
   }
-  if (any_output([&](DType t) { return integer_dots(t) && t == DType::Q8_0; })) {
+  if (any_output([&](DType t) { return integer_dots(t) && per_32(t); })) {
     x_q8_0.resize(static_cast<size_t>(T * q8_0_pairs));
     for (int64_t t = 0; t < T; ++t) detail::quantize_x_q8_0(x + t * K, K, x_q8_0.data() + t * q8_0_pairs);
   }
@@ -232,7 +236,7 @@ void matmul_group(std::span<const MatmulOutput> outputs, const float* x, int64_t
     }
     const bool int8_x = integer_dots(o.w.dtype);
     if (int8_x) {
-      if (o.w.dtype == DType::Q8_0) p.a.x_q8_0 = x_q8_0.data();
+      if (per_32(o.w.dtype)) p.a.x_q8_0 = x_q8_0.data();
       else p.a.x_q8k = x_q8k.data();
       p.rows = detail::matmul_rows_int8_avx512vnni;
     }

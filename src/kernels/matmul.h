@@ -23,9 +23,10 @@ enum class Precision : uint8_t {
   // instructions (as llama.cpp does): prompts about twice as fast, token generation (T == 1)
   // at the memory's read rate (25 % above float32 x); each x element then carries a relative
   // error of at most 2^-9, so |y - y_exact| <= 2^-9 * sum_k |x_k * w_k| plus float32 accumulation
-  // error. With AVX512_VNNI (which the AVX512_BF16 level includes), Q4_K, Q5_K and Q6_K weights
-  // meet x rounded to 8-bit integers per 256 values, in integer dot products (as llama.cpp): each
-  // x element is then off by at most half a step, max|x| / 254 over its 256 values.
+  // error. With AVX512_VNNI (which the AVX512_BF16 level includes), block-type weights meet x
+  // rounded to 8-bit integers per 256 values (K-quants) or 32 (the others), in integer dot
+  // products (as llama.cpp): each x element is then off by at most half a step, max|x| / 254
+  // over its block.
   Fast,
   // Weights are widened to float32 and x stays float32; the only error is float32 accumulation.
   // Bias metrics are small differences of activations, so analyses default to this.

@@ -18,11 +18,13 @@ struct alignas(64) XBlockQ8K {
   float d;
 };
 
-// One row of x as Q8_0 weights meet it: 64 values (two 32-value blocks) as (q - 128) * d, q
-// unsigned, d per block repeated over the 8 lanes its products land in.
+// One row of x as the 32-value block types (Q8_0, Q4_0, ...) meet it: 64 values (two blocks) as
+// (q - 128) * d, q unsigned, d per block repeated over the 8 lanes its products land in, and each
+// block's sum of q - 128 (for Q4_1 and Q5_1's minimums).
 struct alignas(64) XPairQ8_0 {
   uint8_t q[64];
   float s[16];
+  int32_t sum[2];
 };
 
 struct MatmulArgs {
@@ -30,7 +32,7 @@ struct MatmulArgs {
   const float* x = nullptr;         // [T x K]
   const uint16_t* x_bf16 = nullptr; // x rounded to bf16 when the bf16 dot-product path is on
   const XBlockQ8K* x_q8k = nullptr;  // x as 8-bit integers (K / 256 blocks a row) for quants_vnni.cpp
-  const XPairQ8_0* x_q8_0 = nullptr; // the same per 32 values (K / 64 pairs a row), for Q8_0
+  const XPairQ8_0* x_q8_0 = nullptr; // the same per 32 values (K / 64 pairs a row), 32-value types
   int64_t T = 0;
   int64_t K = 0;
   int64_t ldy = 0;                  // N
@@ -62,7 +64,7 @@ void matmul_rows_blocks_avx512(const MatmulArgs& a, int64_t n0, int64_t n1);
 // instruction set's kernel) on that buffer.
 void matmul_rows_dequant(const MatmulArgs& a, int64_t n0, int64_t n1, RowsKernel f32_rows, WidenFn widen);
 // Fast mode, AVX512_VNNI: integer dot products of Q4_K, Q5_K and Q6_K weights against a.x_q8k and
-// of Q8_0 weights against a.x_q8_0 (quants_vnni.cpp); other types are left untouched.
+// of the 32-value block types against a.x_q8_0 (quants_vnni.cpp); other types are left untouched.
 void matmul_rows_int8_avx512vnni(const MatmulArgs& a, int64_t n0, int64_t n1);
 // Rounds K floats (a multiple of 256) to K / 256 blocks.
 void quantize_x_q8k(const float* x, int64_t K, XBlockQ8K* out);

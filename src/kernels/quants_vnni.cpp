@@ -1,4 +1,4 @@
-// Integer dot products for Q8_0 and the K-quant types (Q4_K, Q5_K, Q6_K) in fast mode (AVX512_VNNI, which every CPU with
+// Integer dot products for every GGUF block type (Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q4_K, Q5_K, Q6_K) in fast mode (AVX512_VNNI, which every CPU with
 // AVX512_BF16 has): x rounded to 8-bit integers per 256 values (quantize_x_q8k), each weight block's
 // quants multiplied with them by vpdpbusd (64 multiply-adds an instruction, exact in int32) and
 // scaled once per block. Widening 4- and 6-bit quants to float32 costs more instructions than the
@@ -193,6 +193,56 @@ struct Q80 {
   }
 };
 
+// The other 32-value types, also two blocks a unit against XPairQ8_0: Q4_0 (q - 8) * d, Q5_0
+// (q - 16) * d with bit j of qh as value j's 16, Q4_1 and Q5_1 q * d + m. Their quants (less the
+// _0 types' offsets: -8..7, -16..15) are vpdpbusd's signed side, as Q8_0's; for the _1 types
+// m * dx * (sum of qx) per block goes into the second accumulator, negated (it is subtracted).
+template <DType T>
+struct Legacy {
+  static constexpr bool kMin = T == DType::Q4_1 || T == DType::Q5_1;
+  static constexpr bool kFive = T == DType::Q5_0 || T == DType::Q5_1;
+  static constexpr int64_t kBlockBytes = 2 + (kMin ? 2 : 0) + (kFive ? 4 : 0) + 16;
+  static constexpr int64_t kValues = 64;
+  static constexpr int64_t kUnitBytes = 2 * kBlockBytes;
+  static constexpr int kRows = 4;
+  using X = XPairQ8_0;
+  static const X* x_of(const MatmulArgs& a) { return a.x_q8_0; }
+  __m512i w, offset;
+  __m512 sw;
+  __m256 neg_m;  // -m of each block in lanes 0 and 1
+
+  // A block's 32 quants as bytes in value order: low nibbles are values 0-15, high ones 16-31.
+  static __m256i block_quants(const uint8_t* blk) {
+    const __m128i low4 = _mm_set1_epi8(0x0F);
+    const __m128i raw = _mm_loadu_si128(reinterpret_cast<const __m128i*>(blk + kBlockBytes - 16));
+    __m256i q = _mm256_inserti128_si256(_mm256_castsi128_si256(_mm_and_si128(raw, low4)),
+                                        _mm_and_si128(_mm_srli_epi16(raw, 4), low4), 1);
+    if constexpr (kFive) {
+      uint32_t qh;
+      std::memcpy(&qh, blk + (kMin ? 4 : 2), 4);
+      q = _mm256_or_si256(q, _mm256_maskz_mov_epi8(qh, _mm256_set1_epi8(0x10)));
+    }
+    if constexpr (!kMin) q = _mm256_sub_epi8(q, _mm256_set1_epi8(kFive ? 16 : 8));
+    return q;
+  }
+
+  void prepare(const uint8_t* pair) {
+    w = _mm512_inserti64x4(_mm512_castsi256_si512(block_quants(pair)), block_quants(pair + kBlockBytes), 1);
+    offset = _mm512_dpbusd_epi32(_mm512_setzero_si512(), _mm512_set1_epi8(static_cast<char>(0x80)), w);
+    sw = _mm512_mask_blend_ps(0xFF00, _mm512_set1_ps(half(pair)), _mm512_set1_ps(half(pair + kBlockBytes)));
+    if constexpr (kMin) neg_m = _mm256_setr_ps(-half(pair + 2), -half(pair + kBlockBytes + 2), 0, 0, 0, 0, 0, 0);
+  }
+
+  void add(const X& x, __m512& acc, __m256& acc_min) const {
+    const __m512i isum = _mm512_sub_epi32(_mm512_dpbusd_epi32(_mm512_setzero_si512(), _mm512_load_si512(x.q), w), offset);
+    acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum), _mm512_mul_ps(sw, _mm512_load_ps(x.s)), acc);
+    if constexpr (kMin) {
+      const __m256 sums = _mm256_setr_ps(static_cast<float>(x.sum[0]) * x.s[0], static_cast<float>(x.sum[1]) * x.s[8], 0, 0, 0, 0, 0, 0);
+      acc_min = _mm256_fmadd_ps(sums, neg_m, acc_min);
+    }
+  }
+};
+
 // Weight rows [n0, n1) against every x row, kRows weight rows at a time: their units are prepared
 // once for up to 32 x rows and each x block is loaded once for all of them. Each output sees the
 // same operations in the same order whatever T and kRows are. A lone x row (a generated token)
@@ -263,8 +313,9 @@ void quantize_x_q8_0(const float* x, int64_t K, XPairQ8_0* out) {
       const float m = _mm512_reduce_max_ps(_mm512_max_ps(_mm512_abs_ps(v0), _mm512_abs_ps(v1)));
       const __m512 inv = _mm512_set1_ps(m > 0 && m <= FLT_MAX ? 127.0f / m : 0.0f);
       const __m512i bias = _mm512_set1_epi32(128);
-      const __m512i q0 = _mm512_add_epi32(_mm512_cvtps_epi32(_mm512_mul_ps(v0, inv)), bias);
-      const __m512i q1 = _mm512_add_epi32(_mm512_cvtps_epi32(_mm512_mul_ps(v1, inv)), bias);
+      const __m512i r0 = _mm512_cvtps_epi32(_mm512_mul_ps(v0, inv)), r1 = _mm512_cvtps_epi32(_mm512_mul_ps(v1, inv));
+      o.sum[h] = _mm512_reduce_add_epi32(_mm512_add_epi32(r0, r1));
+      const __m512i q0 = _mm512_add_epi32(r0, bias), q1 = _mm512_add_epi32(r1, bias);
       _mm_store_si128(reinterpret_cast<__m128i*>(o.q + 32 * h), _mm512_cvtepi32_epi8(q0));
       _mm_store_si128(reinterpret_cast<__m128i*>(o.q + 32 * h + 16), _mm512_cvtepi32_epi8(q1));
       const float d = nan || !(m <= FLT_MAX) ? std::numeric_limits<float>::quiet_NaN() : m / 127.0f;
@@ -283,6 +334,10 @@ void matmul_rows_int8_avx512vnni(const MatmulArgs& a, int64_t n0, int64_t n1) {
   else if (a.dtype == DType::Q5_K) run(QK45<true>{});
   else if (a.dtype == DType::Q6_K) run(Q6K{});
   else if (a.dtype == DType::Q8_0) run(Q80{});
+  else if (a.dtype == DType::Q4_0) run(Legacy<DType::Q4_0>{});
+  else if (a.dtype == DType::Q4_1) run(Legacy<DType::Q4_1>{});
+  else if (a.dtype == DType::Q5_0) run(Legacy<DType::Q5_0>{});
+  else if (a.dtype == DType::Q5_1) run(Legacy<DType::Q5_1>{});
 }
 
 }  // namespace optipfair::detail

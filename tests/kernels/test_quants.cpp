@@ -228,8 +228,8 @@ TEST(Quants, OneRowAloneEqualsItsRowInABatch) {
   matmul_set_isa(saved);
 }
 
-// Fast mode on Q8_0 and the K-quants with AVX512_VNNI: x is rounded to 8-bit integers per 256
-// values (per 32 for Q8_0), q = nearest-even(x * 127 / max|x|), x ~ q * max|x| / 127, and multiplied
+// Fast mode on the block types with AVX512_VNNI: x is rounded to 8-bit integers per 256
+// values for the K-quants (per 32 for the others), q = nearest-even(x * 127 / max|x|), x ~ q * max|x| / 127, and multiplied
 // with integer dot products. The oracle rounds x that way itself and sums in double: the integer
 // parts are exact, so what is left is float32 rounding of the widened weights (dequantize_blocks),
 // of each block's scale and of the sum over blocks, well under (blocks + 16) * 2^-22 of
@@ -239,8 +239,8 @@ TEST(Quants, IntegerDotProductsMatchTheirOracle) {
   if (matmul_isa_best() < MatmulIsa::Avx512Bf16) GTEST_SKIP() << "CPU lacks AVX512_BF16 / AVX512_VNNI";
   const MatmulIsa saved = matmul_isa();
   matmul_set_isa(MatmulIsa::Avx512Bf16);
-  for (DType t : {DType::Q8_0, DType::Q4_K, DType::Q5_K, DType::Q6_K}) {
-    const int64_t xb_size = t == DType::Q8_0 ? 32 : 256;  // values sharing one x scale
+  for (DType t : kBlockTypes) {
+    const int64_t xb_size = dtype_block_elements(t) == 32 ? 32 : 256;  // values sharing one x scale
     for (int64_t K : {int64_t{256}, int64_t{768}, int64_t{4608}}) {
       const int64_t N = 19, T = 6, nb = K / xb_size;
       const std::vector<uint8_t> w = random_blocks(t, N * K / dtype_block_elements(t), static_cast<uint32_t>(K + 1));
