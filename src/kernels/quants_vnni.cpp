@@ -1,12 +1,14 @@
-// Integer dot products for every GGUF block type (Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q4_K, Q5_K, Q6_K) in fast mode (AVX512_VNNI, which every CPU with
-// AVX512_BF16 has): x rounded to 8-bit integers per 256 values (quantize_x_q8k), each weight block's
-// quants multiplied with them by vpdpbusd (64 multiply-adds an instruction, exact in int32) and
-// scaled once per block. Widening 4- and 6-bit quants to float32 costs more instructions than the
-// arithmetic they feed; this is what llama.cpp does for the same files.
+// Integer dot products for every GGUF block type (Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q4_K, Q5_K, Q6_K)
+// in fast mode, with AVX512_VNNI (which every CPU with AVX512_BF16 has): x rounded to 8-bit
+// integers per 256 values for the K-quants (quantize_x_q8k) and per 32 for the others
+// (quantize_x_q8_0), each weight block's quants multiplied with them by vpdpbusd (64
+// multiply-adds an instruction, exact in int32) and scaled once per block. Widening 4- and 6-bit
+// quants to float32 costs more instructions than the arithmetic they feed; this is what llama.cpp
+// does for the same files.
 //
-// A row of x goes through the same function alone and in a batch (one weight row against each x
-// row in turn), so the bits do not depend on T. Compiled for AVX-512 through a pragma after every
-// #include (see matmul_avx512.cpp for why).
+// Every output goes through the same operations in the same order alone and in a batch, so the
+// bits do not depend on T (rows_int8). Compiled for AVX-512 through a pragma after every #include
+// (see matmul_avx512.cpp for why).
 #include <immintrin.h>
 
 #include <cfloat>
