@@ -169,41 +169,18 @@ struct Q6K {
   }
 };
 
-// Q8_0: value = d * q (q in -128..127). Its quants are signed, so x takes the unsigned side of
-// vpdpbusd as qx + 128 (XPairQ8_0) and 128 * (sum of q) comes off again; one unit is two blocks
-// (64 values, 8 lanes each), scaled lane by lane since each block has its own d and dx.
-struct Q80 {
-  using Block = BlockQ8_0;
-  static constexpr int64_t kValues = 64;
-  static constexpr int64_t kUnitBytes = 2 * sizeof(BlockQ8_0);
-  static constexpr int kRows = 4;  // 3 registers a unit
-  using X = XPairQ8_0;
-  static const X* x_of(const MatmulArgs& a) { return a.x_q8_0; }
-  __m512i w, offset;
-  __m512 sw;
-
-  void prepare(const uint8_t* pair) {
-    w = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(pair + 2))),
-                           _mm256_loadu_si256(reinterpret_cast<const __m256i*>(pair + sizeof(BlockQ8_0) + 2)), 1);
-    offset = _mm512_dpbusd_epi32(_mm512_setzero_si512(), _mm512_set1_epi8(static_cast<char>(0x80)), w);
-    sw = _mm512_mask_blend_ps(0xFF00, _mm512_set1_ps(half(pair)), _mm512_set1_ps(half(pair + sizeof(BlockQ8_0))));
-  }
-
-  void add(const X& x, __m512& acc, __m256& /*acc_min*/) const {
-    const __m512i isum = _mm512_sub_epi32(_mm512_dpbusd_epi32(_mm512_setzero_si512(), _mm512_load_si512(x.q), w), offset);
-    acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum), _mm512_mul_ps(sw, _mm512_load_ps(x.s)), acc);
-  }
-};
-
-// The other 32-value types, also two blocks a unit against XPairQ8_0: Q4_0 (q - 8) * d, Q5_0
-// (q - 16) * d with bit j of qh as value j's 16, Q4_1 and Q5_1 q * d + m. Their quants (less the
-// _0 types' offsets: -8..7, -16..15) are vpdpbusd's signed side, as Q8_0's; for the _1 types
-// m * dx * (sum of qx) per block goes into the second accumulator, negated (it is subtracted).
+// The 32-value types, two blocks (64 values, 8 lanes each) a unit against XPairQ8_0: Q8_0 q * d,
+// Q4_0 (q - 8) * d, Q5_0 (q - 16) * d with bit j of qh as value j's 16, Q4_1 and Q5_1 q * d + m.
+// Their quants (less the _0 types' offsets: -8..7, -16..15) are vpdpbusd's signed side, x its
+// unsigned side as qx + 128, and 128 * (sum of the quants) comes off again; each block has its
+// own d and dx, so the lanes are scaled one by one. For the _1 types m * dx * (sum of qx) per
+// block goes into the second accumulator, negated (it is subtracted).
 template <DType T>
-struct Legacy {
+struct Block32 {
   static constexpr bool kMin = T == DType::Q4_1 || T == DType::Q5_1;
   static constexpr bool kFive = T == DType::Q5_0 || T == DType::Q5_1;
-  static constexpr int64_t kBlockBytes = 2 + (kMin ? 2 : 0) + (kFive ? 4 : 0) + 16;
+  static constexpr bool kEight = T == DType::Q8_0;
+  static constexpr int64_t kBlockBytes = kEight ? static_cast<int64_t>(sizeof(BlockQ8_0)) : 2 + (kMin ? 2 : 0) + (kFive ? 4 : 0) + 16;
   static constexpr int64_t kValues = 64;
   static constexpr int64_t kUnitBytes = 2 * kBlockBytes;
   static constexpr int kRows = 4;
@@ -215,6 +192,7 @@ struct Legacy {
 
   // A block's 32 quants as bytes in value order: low nibbles are values 0-15, high ones 16-31.
   static __m256i block_quants(const uint8_t* blk) {
+    if constexpr (kEight) return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk + 2));
     const __m128i low4 = _mm_set1_epi8(0x0F);
     const __m128i raw = _mm_loadu_si128(reinterpret_cast<const __m128i*>(blk + kBlockBytes - 16));
     __m256i q = _mm256_inserti128_si256(_mm256_castsi128_si256(_mm_and_si128(raw, low4)),
@@ -335,11 +313,11 @@ void matmul_rows_int8_avx512vnni(const MatmulArgs& a, int64_t n0, int64_t n1) {
   if (a.dtype == DType::Q4_K) run(QK45<false>{});
   else if (a.dtype == DType::Q5_K) run(QK45<true>{});
   else if (a.dtype == DType::Q6_K) run(Q6K{});
-  else if (a.dtype == DType::Q8_0) run(Q80{});
-  else if (a.dtype == DType::Q4_0) run(Legacy<DType::Q4_0>{});
-  else if (a.dtype == DType::Q4_1) run(Legacy<DType::Q4_1>{});
-  else if (a.dtype == DType::Q5_0) run(Legacy<DType::Q5_0>{});
-  else if (a.dtype == DType::Q5_1) run(Legacy<DType::Q5_1>{});
+  else if (a.dtype == DType::Q8_0) run(Block32<DType::Q8_0>{});
+  else if (a.dtype == DType::Q4_0) run(Block32<DType::Q4_0>{});
+  else if (a.dtype == DType::Q4_1) run(Block32<DType::Q4_1>{});
+  else if (a.dtype == DType::Q5_0) run(Block32<DType::Q5_0>{});
+  else if (a.dtype == DType::Q5_1) run(Block32<DType::Q5_1>{});
 }
 
 }  // namespace optipfair::detail
