@@ -7,6 +7,7 @@
 //       every task of `optipfair eval` with --limit, its table and timings, and a check that each
 //       number sits where a random model must put it (exit status 1 when one does not).
 //   bench_eval --model-path M ...   a real model instead of a synthetic one.
+//   bench_eval --in-place ...       BF16 weights multiplied where they are stored, not packed into panels.
 //   bench_eval --export-requests FILE
 //       also writes every request of the throughput run with our log-probability, for
 //       bench/lmeval_hflm_replay.py to replay lm-eval's request loop in PyTorch on the same model.
@@ -34,6 +35,7 @@
 #include "eval/loglikelihood.h"
 #include "io/load_model.h"
 #include "model/model.h"
+#include "model/panels.h"
 #include "tokenizer/tokenizer.h"
 
 #include "bench_support.h"
@@ -132,7 +134,7 @@ int main(int argc, char** argv) {
   int threads = 2;
   int64_t boolq = 40, wikitext_docs = 1, batch = 8, layers = 0, limit = 200, max_length = 0;
   std::string tasks = "all", export_requests;
-  bool all_tasks = false;
+  bool all_tasks = false, in_place = false;
   app.add_option("--preset", preset, "synthetic model shape");
   app.add_option("--layers", layers, "truncate the synthetic model to N layers (0: all)");
   app.add_option("--model-path", model_path, "benchmark this model instead of a synthetic one");
@@ -140,6 +142,7 @@ int main(int argc, char** argv) {
   app.add_option("--boolq", boolq, "BoolQ items (two requests each)")->check(CLI::PositiveNumber);
   app.add_option("--wikitext-docs", wikitext_docs, "WikiText articles")->check(CLI::PositiveNumber);
   app.add_flag("--all-tasks", all_tasks, "run every task with --limit and check the numbers sit near chance");
+  app.add_flag("--in-place", in_place, "multiply BF16 weights where they are stored instead of packing them into panels");
   app.add_option("--limit", limit, "items per task for --all-tasks")->check(CLI::PositiveNumber);
   app.add_option("--tasks", tasks, "comma-separated tasks for --all-tasks (default all)");
   app.add_option("--max-length", max_length, "context length (default: the model's, as lm-eval)");
@@ -156,7 +159,8 @@ int main(int argc, char** argv) {
   try {
     const fs::path path =
         model_path.empty() ? synthetic_with_tokenizer(preset, layers, cache_dir, shared) : fs::path(model_path);
-    const Model model = load_model(path.string());
+    Model model = load_model(path.string());
+    if (!in_place) model_pack_panels(model);  // as the eval command does
     const auto tok = load_tokenizer(model.source);
     EvalOptions o;
     o.data_dir = data_dir.empty() ? fs::path(shared) / "data" : fs::path(data_dir);

@@ -28,6 +28,7 @@
 #include "kernels/matmul.h"
 #include "model/forward.h"
 #include "model/model.h"
+#include "model/panels.h"
 #include "model/synthetic.h"
 
 using namespace optipfair;
@@ -39,7 +40,7 @@ int main(int argc, char** argv) {
   CLI::App app{"optipfair forward-pass benchmark"};
   std::string preset = "smollm2-135m", model_path, dtype_name_arg = "bf16", cache_dir = "build/bench-models";
   int threads = 2, prompt = 128, gen = 32, layers = 0, reps = 3;
-  bool exact = false, capture_all = false;
+  bool exact = false, capture_all = false, in_place = false;
   std::string llama_bench, isa_s;
   app.add_option("--preset", preset, "synthetic model shape");
   app.add_option("--model-path", model_path, "benchmark this model instead of a synthetic one");
@@ -51,6 +52,7 @@ int main(int argc, char** argv) {
   app.add_option("--reps", reps, "repetitions (best is reported)");
   app.add_option("--cache-dir", cache_dir, "where synthetic models are written");
   app.add_flag("--exact", exact, "float32 activations in every matrix product");
+  app.add_flag("--in-place", in_place, "multiply BF16 weights where they are stored instead of packing them into panels");
   app.add_flag("--capture", capture_all, "also capture all six components of every layer during the prompt");
   app.add_option("--llama-bench", llama_bench, "llama.cpp's llama-bench, run on the same GGUF in each repetition")
       ->check(CLI::ExistingFile);
@@ -70,8 +72,11 @@ int main(int argc, char** argv) {
   }
 
   auto t0 = std::chrono::steady_clock::now();
-  const Model model = load_model(model_path);
+  Model model = load_model(model_path);
   const double load_s = seconds_since(t0);
+  t0 = std::chrono::steady_clock::now();
+  const size_t panel_bytes = exact || in_place ? 0 : model_pack_panels(model);
+  const double pack_s = seconds_since(t0);
   const ModelConfig& c = model.config;
 
   std::mt19937 rng(7);
@@ -147,6 +152,7 @@ int main(int argc, char** argv) {
               dtype_name(model.layers.front().w_gate.dtype), (long long)c.num_hidden_layers, (long long)c.hidden_size);
   std::printf("threads          %d%s, %s\n", threads, exact ? " (exact float32 activations)" : "", matmul_isa_name(matmul_isa()));
   std::printf("load             %.3f s\n", load_s);
+  if (panel_bytes > 0) std::printf("packed           %.0f MiB of BF16 panels in %.3f s\n", static_cast<double>(panel_bytes) / (1 << 20), pack_s);
   std::printf("                 best     median%s\n", llama_bench.empty() ? "" : "   llama.cpp best  median   ratio (best)");
   auto row = [&](const char* what, const std::vector<double>& ours, const std::vector<double>& theirs) {
     std::printf("%-16s %-8.2f %-8.2f", what, best(ours), median(ours));

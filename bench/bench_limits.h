@@ -34,7 +34,14 @@ inline std::vector<WeightMatrix> token_matrices(const Model& m) {
   return out;
 }
 
-inline double matrix_bytes(const WeightMatrix& w) { return static_cast<double>(w.rows) * static_cast<double>(w.row_bytes); }
+// What a generated token reads of w: its panels when it was packed (kernels/matmul.h), else its rows.
+inline const uint8_t* matrix_start(const WeightMatrix& w) {
+  return w.panels ? reinterpret_cast<const uint8_t*>(w.panels) : static_cast<const uint8_t*>(w.data);
+}
+inline double matrix_bytes(const WeightMatrix& w) {
+  if (w.panels) return static_cast<double>(bf16_panels_size(w.rows, w.cols)) * sizeof(uint16_t);
+  return static_cast<double>(w.rows) * static_cast<double>(w.row_bytes);
+}
 
 // 64 bytes a step, as wide as the CPU allows: a plain read of each matrix, split over the threads
 // as the matrix product splits its rows (contiguous halves), so it is the rate the product could
@@ -60,7 +67,7 @@ inline double read_seconds(const std::vector<WeightMatrix>& mats, int reps) {
     const auto t0 = std::chrono::steady_clock::now();
     uint64_t acc = 0;
     for (const WeightMatrix& w : mats) {
-      const auto* base = static_cast<const uint8_t*>(w.data);
+      const uint8_t* base = matrix_start(w);
       const auto lines = static_cast<int64_t>(matrix_bytes(w) / 64);
       constexpr int64_t kPiece = 64;  // 4 KiB a work item
 #pragma omp parallel for schedule(static) reduction(^ : acc)

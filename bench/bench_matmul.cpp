@@ -4,6 +4,7 @@
 //   bench_matmul --K 576 --N 1536 --T 128 --dtype BF16 --threads 2
 //   bench_matmul --model smollm2 --T 128  every projection of SmolLM2-135M (30 layers + head)
 //   --exact  widen BF16 weights to float32 instead of bf16 dot products
+//   --panels BF16 weights packed into panels first (model_pack_panels, as the fast commands run)
 //   --isa scalar|avx2|avx512|avx512bf16  force a weaker instruction set
 #include <omp.h>
 
@@ -30,8 +31,17 @@ struct Shape {
 
 struct Weights {
   std::vector<uint8_t> bytes;
+  std::vector<uint16_t> panels;  // with --panels (BF16)
   WeightMatrix m;
 };
+
+// Packs BF16 weights into the fast path's panels (kernels/matmul.h), as model_pack_panels does.
+void attach_panels(Weights& w) {
+  if (w.m.dtype != DType::BF16) return;
+  w.panels.resize(bf16_panels_size(w.m.rows, w.m.cols));
+  bf16_panels_pack(w.panels.data(), w.m);
+  w.m.panels = w.panels.data();
+}
 
 Weights make_weights(int64_t K, int64_t N, DType dt, std::mt19937& rng) {
   Weights w;
@@ -104,7 +114,7 @@ int main(int argc, char** argv) {
   std::vector<int64_t> Ts = {1, 128};
   std::string dtype_s = "BF16", model, isa_s;
   int threads = 2;
-  bool exact = false, naive = false;
+  bool exact = false, naive = false, panels = false;
   double min_time = 0.5;
   app.add_option("--K", K, "input features (with --N; default: the standard shape list)");
   app.add_option("--N", N, "output features");
@@ -117,14 +127,15 @@ int main(int argc, char** argv) {
   app.add_option("--min-time", min_time, "seconds per measurement");
   app.add_flag("--exact", exact, "no bf16 activations for BF16 weights");
   app.add_flag("--naive", naive, "also time matmul_naive on large shapes");
+  app.add_flag("--panels", panels, "BF16 weights packed into panels, as the eval and bench commands use them");
   CLI11_PARSE(app, argc, argv);
 
   omp_set_num_threads(threads);
   const Precision precision = exact ? Precision::Exact : Precision::Fast;
   bench::set_isa_by_name(isa_s);
   const DType dt = dtype_from_name(dtype_s);
-  std::printf("isa %s (best %s), dtype %s, threads %d, exact %d\n", matmul_isa_name(matmul_isa()),
-              matmul_isa_name(matmul_isa_best()), dtype_name(dt), threads, exact ? 1 : 0);
+  std::printf("isa %s (best %s), dtype %s, threads %d, exact %d, panels %d\n", matmul_isa_name(matmul_isa()),
+              matmul_isa_name(matmul_isa_best()), dtype_name(dt), threads, exact ? 1 : 0, panels ? 1 : 0);
   std::mt19937 rng(42);
   // What the products are measured against: bf16 dot products for BF16 weights in fast mode with
   // AVX512_BF16, float32 FMAs for everything else (weights are widened to float32 there).
@@ -142,6 +153,8 @@ int main(int argc, char** argv) {
     for (int l = 0; l < 30; ++l)
       for (const Shape& s : layer) all.push_back(make_weights(s.K, s.N, dt, rng));
     all.push_back(make_weights(576, 49152, dt, rng));
+    if (panels)
+      for (Weights& w : all) attach_panels(w);
     for (int64_t T : Ts) {
       std::vector<float> x(T * 1536, 0.01f), y(T * 49152);
       double flops = 0, bytes = 0;
@@ -158,12 +171,13 @@ int main(int argc, char** argv) {
     return 0;
   }
 
-  std::vector<Shape> shapes = {{576, 1536}, {1536, 576}, {2048, 8192}, {8192, 2048}, {576, 49152}};
+  std::vector<Shape> shapes = {{576, 1536}, {1536, 576}, {2048, 2048}, {2048, 512}, {2048, 8192}, {8192, 2048}, {576, 49152}};
   if (K > 0 && N > 0) shapes = {{K, N}};
   std::printf("%6s %6s %5s | %9s %9s %6s %8s | %9s %9s %8s | %9s %9s\n", "K", "N", "T", "wall ms",
               "GFLOP/s", "%peak", "GB/s", "cpu/thr", "GFLOP/s", "GB/s", "naive ms", "GFLOP/s");
   for (const Shape& s : shapes) {
     Weights w = make_weights(s.K, s.N, dt, rng);
+    if (panels) attach_panels(w);
     for (int64_t T : Ts) {
       std::vector<float> x(T * s.K), y(T * s.N);
       std::normal_distribution<float> normal(0.0f, 1.0f);

@@ -7,6 +7,7 @@
 #include "eval/inference_timing.h"
 #include "io/load_model.h"
 #include "model/model.h"
+#include "model/panels.h"
 #include "tokenizer/tokenizer.h"
 
 namespace optipfair::cli {
@@ -40,7 +41,8 @@ void add_bench_command(CLI::App& app) {
     apply_threads(*options);
     if (f->prompts.empty()) f->prompts = {"Paris is the capital of"};
     const std::string path = resolve_model_path(*options);
-    const Model model = load_model(path);
+    Model model = load_model(path);
+    model_pack_panels(model);
     const std::unique_ptr<Tokenizer> tokenizer = load_tokenizer(model.source);
     nlohmann::json j;
     j["model"] = path;
@@ -51,7 +53,8 @@ void add_bench_command(CLI::App& app) {
     j["prompt_processing"] = {{"tokens", pp.tokens}, {"avg_time", pp.avg_time}, {"min_time", pp.min_time},
                               {"tokens_per_second", pp.tokens_per_second}};
     if (!f->compare.empty()) {
-      const Model pruned = load_model(f->compare);
+      Model pruned = load_model(f->compare);
+      model_pack_panels(pruned);
       j["pruned_model"] = f->compare;
       j["comparison"] = compare_models_inference(model, pruned, *tokenizer, f->prompts, f->max_new_tokens, f->num_runs,
                                                  f->warmup_runs);

@@ -17,6 +17,7 @@
 #include "eval/eval_tasks.h"
 #include "io/load_model.h"
 #include "model/model.h"
+#include "model/panels.h"
 #include "tokenizer/tokenizer.h"
 #include "util/error.h"
 
@@ -33,7 +34,8 @@ struct EvalFlags {
 
 EvalRun evaluate(const std::string& path, const EvalOptions& options) {
   const auto start = std::chrono::steady_clock::now();
-  const Model model = load_model(path);
+  Model model = load_model(path);
+  model_pack_panels(model);  // evaluation runs fast products only
   const std::unique_ptr<Tokenizer> tokenizer = load_tokenizer(model.source);
   EvalRun run = run_eval(model, *tokenizer, path, options);
   run.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();  // loading included

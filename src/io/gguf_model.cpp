@@ -225,6 +225,7 @@ Model load_gguf_model(const fs::path& file) {
   m.source = file;
   m.format = "gguf";
   m.storage.push_back(g.mapping());
+  m.mappings.emplace_back(g.mapping()->data(), g.mapping()->size());
   m.tok_embeddings = r.get("token_embd.weight");
   if (g.has(key("vocab_size"))) {
     c.vocab_size = g.get_int(key("vocab_size"));

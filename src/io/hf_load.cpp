@@ -77,7 +77,10 @@ Model load_hf_model(const fs::path& dir) {
   const ModelConfig& c = model.config;
 
   TensorIndex index = open_weights(dir);
-  for (auto& f : index.files) model.storage.push_back(f);
+  for (auto& f : index.files) {
+    model.storage.push_back(f);
+    model.mappings.emplace_back(f->data(), f->size());
+  }
 
   auto required = [&](const std::string& name) -> Tensor {
     const Tensor* t = index.find(name);

@@ -137,6 +137,7 @@ Model load_llama2c_model(const fs::path& file) {
   m.source = file;
   m.format = "llama2c";
   m.storage.push_back(mapped);
+  m.mappings.emplace_back(mapped->data(), mapped->size());
   m.layers.resize(static_cast<size_t>(L));
   WeightCursor cur(*mapped, start);
   // Stacked per-layer arrays: assigns layer views of one [L, shape] block, then moves past it.

@@ -135,6 +135,7 @@ struct GroupPart {
   detail::MatmulArgs a;
   detail::RowsKernel rows = nullptr;
   bool widen_first = false;  // a block type other than Q8_0: rows are widened per work item
+  int64_t row_block = 0;     // weight rows a work item takes
   int64_t n_blocks = 0, t_chunks = 0, first_item = 0;
 };
 constexpr size_t kMaxGroup = 8;
@@ -193,7 +194,8 @@ void matmul_group(std::span<const MatmulOutput> outputs, const float* x, int64_t
     for (int64_t t = 0; t < T; ++t) detail::quantize_x_q8_0(x + t * K, K, x_q8_0.data() + t * q8_0_pairs);
   }
 
-  // Work items: blocks of kRowBlock weight rows times chunks of x's rows. A
+  // Work items: blocks of kRowBlock weight rows (one panel of kPanelRows for
+  // packed BF16 weights) times chunks of x's rows. A
   // chunk bounds the x rows a kernel runs against its weight rows, kept in L2
   // (512 KB per K block: 128 rows of bf16 or 64 of float32); chunks are of
   // equal size, give or take a row. Results do not depend on the split: every
@@ -230,9 +232,15 @@ void matmul_group(std::span<const MatmulOutput> outputs, const float* x, int64_t
     p.a.row_bytes = o.w.row_bytes;
     p.a.dtype = o.w.dtype;
     p.rows = f32_rows;
+    p.row_block = kRowBlock;
     if (bf16_x && o.w.dtype == DType::BF16) {
       p.a.x_bf16 = x_bf16.data();
       p.rows = detail::matmul_rows_avx512bf16;
+      if (o.w.panels) {  // a work item is one panel
+        p.a.panels = o.w.panels;
+        p.rows = detail::matmul_rows_panels_avx512bf16;
+        p.row_block = kPanelRows;
+      }
     }
     const bool int8_x = integer_dots(o.w.dtype);
     if (int8_x) {
@@ -242,7 +250,7 @@ void matmul_group(std::span<const MatmulOutput> outputs, const float* x, int64_t
     }
     p.widen_first = dtype_is_quantized(o.w.dtype) && o.w.dtype != DType::Q8_0 && !int8_x;
     const int64_t t_chunk_max = p.a.x_bf16 ? 128 : 64;
-    p.n_blocks = (N + kRowBlock - 1) / kRowBlock;
+    p.n_blocks = (N + p.row_block - 1) / p.row_block;
     p.t_chunks = (T + t_chunk_max - 1) / t_chunk_max;
     p.first_item = items;
     items += p.n_blocks * p.t_chunks;
@@ -269,7 +277,7 @@ void matmul_group(std::span<const MatmulOutput> outputs, const float* x, int64_t
     if (part.x_q8k) part.x_q8k = p.a.x_q8k + t0 * q8k_blocks;
     if (part.x_q8_0) part.x_q8_0 = p.a.x_q8_0 + t0 * q8_0_pairs;
     part.y = p.a.y + t0 * p.a.ldy;
-    const int64_t n0 = nb * kRowBlock, n1 = std::min(p.a.ldy, (nb + 1) * kRowBlock);
+    const int64_t n0 = nb * p.row_block, n1 = std::min(p.a.ldy, (nb + 1) * p.row_block);
     if (p.widen_first && T == 1 && isa >= MatmulIsa::Avx512) detail::matmul_rows_blocks_avx512(part, n0, n1);
     else if (p.widen_first) detail::matmul_rows_dequant(part, n0, n1, p.rows, widen);
     else p.rows(part, n0, n1);

@@ -42,7 +42,25 @@ struct WeightMatrix {
   int64_t rows = 0;         // N: output features
   int64_t cols = 0;         // K: input features
   size_t row_bytes = 0;     // distance between consecutive rows
+  // Optional, BF16 only: the same matrix repacked by bf16_panels_pack. Fast mode on AVX512_BF16
+  // CPUs then multiplies from the panels for every T (a row alone and in a batch still agree);
+  // exact mode and other instruction sets read `data`.
+  const uint16_t* panels = nullptr;
 };
+
+// BF16 weights repacked once for the fast path's outer-product kernel: panels of kPanelRows rows;
+// inside a panel, for each pair of columns (2p, 2p + 1), the panel's rows' two values side by side
+// (row r's pair is 32-bit lane r % 16 of vector r / 16), so one 64-byte load holds 16 rows' pair,
+// a vdpbf16ps against x's pair broadcast adds it into 16 outputs, and no horizontal sums remain.
+// Rows past the matrix's last and an odd K's last column are zero. Panel i starts at element
+// i * bf16_panel_stride(cols).
+constexpr int64_t kPanelRows = 64;
+int64_t bf16_panel_stride(int64_t cols);
+// Elements (uint16_t) the panels of a rows x cols matrix take; throws Error if that overflows.
+size_t bf16_panels_size(int64_t rows, int64_t cols);
+// Packs w (BF16; throws Error otherwise) into dst of bf16_panels_size(w.rows, w.cols) elements,
+// panels split over the OpenMP threads.
+void bf16_panels_pack(uint16_t* dst, const WeightMatrix& w);
 
 void matmul(float* y, const float* x, int64_t T, const WeightMatrix& w, Precision precision = Precision::Fast);
 

@@ -2,6 +2,7 @@
 #pragma once
 #include <filesystem>
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -34,6 +35,9 @@ struct Model {
 
   // Owners of the memory the tensors point into: mapped files and owned buffers.
   std::vector<std::shared_ptr<const void>> storage;
+  // The read-only file mappings among them: pages there hold what the file holds, so they may be
+  // dropped from memory and are read again when touched (model_pack_panels drops what it packed).
+  std::vector<std::span<const uint8_t>> mappings;
   std::filesystem::path source;   // where it was loaded from
   std::string format;             // "safetensors", "gguf", "llama2c", "synthetic"
 

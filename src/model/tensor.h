@@ -1,6 +1,7 @@
 // A typed view on weight memory: a mapped file or a buffer the Model owns.
 #pragma once
 #include <cstdint>
+#include <memory>
 #include <numeric>
 #include <string>
 #include <vector>
@@ -9,6 +10,21 @@
 #include "kernels/matmul.h"
 
 namespace optipfair {
+
+// A BF16 matrix packed for fast products (bf16_panels_pack, kernels/matmul.h) and the view it was
+// packed from. A copy of the tensor pointed at other memory or cut to another shape (a pruned
+// slice) no longer matches it and multiplies in place; weights are never written after loading
+// (pruning writes new buffers), so matching memory holds the values that were packed.
+struct PackedPanels {
+  const void* source = nullptr;
+  int64_t rows = 0, cols = 0;
+  size_t row_bytes = 0;
+  std::shared_ptr<const uint16_t> values;
+
+  bool packs(const WeightMatrix& m) const {
+    return m.dtype == DType::BF16 && m.data == source && m.rows == rows && m.cols == cols && m.row_bytes == row_bytes;
+  }
+};
 
 struct Tensor {
   std::string name;             // name in the source file (for messages)
@@ -27,9 +43,13 @@ struct Tensor {
   int64_t cols() const { return shape.empty() ? 0 : shape.back(); }
   int64_t stride() const { return row_stride > 0 ? row_stride : cols(); }
   bool contiguous() const { return stride() == cols(); }
-  // The 2-D matrix view the kernels take.
+  std::shared_ptr<const PackedPanels> panels;  // set by model_pack_panels (model/panels.h)
+
+  // The 2-D matrix view the kernels take, with its panels when they were packed from this view.
   WeightMatrix matrix() const {
-    return WeightMatrix{data, dtype, rows(), cols(), dtype_bytes(dtype, stride())};
+    WeightMatrix m{data, dtype, rows(), cols(), dtype_bytes(dtype, stride())};
+    if (panels && panels->packs(m)) m.panels = panels->values.get();
+    return m;
   }
   // Start of row r.
   const uint8_t* row_data(int64_t r) const {

@@ -1,0 +1,58 @@
+#include "model/panels.h"
+
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <cstdint>
+#include <cstdlib>
+#include <string>
+
+#include "util/error.h"
+#include "util/large_alloc.h"
+
+namespace optipfair {
+namespace {
+
+// Drops from memory the pages of [begin, end) that lie wholly inside one of the model's file
+// mappings: the fast path reads the panels now, and whatever reads the rows again (exact products,
+// embeddings, saving) faults them back in from the file. Owned buffers are never touched: dropping
+// anonymous pages would zero them.
+void release_mapped(const Model& model, const uint8_t* begin, const uint8_t* end) {
+  const auto page = static_cast<uintptr_t>(::sysconf(_SC_PAGESIZE));
+  for (std::span<const uint8_t> m : model.mappings) {
+    if (begin < m.data() || end > m.data() + m.size()) continue;
+    const uintptr_t a = (reinterpret_cast<uintptr_t>(begin) + page - 1) / page * page;
+    const uintptr_t b = reinterpret_cast<uintptr_t>(end) / page * page;
+    if (b > a) ::madvise(reinterpret_cast<void*>(a), b - a, MADV_DONTNEED);  // advice: failure changes nothing
+    return;
+  }
+}
+
+// Packs t when it is a BF16 matrix without matching panels; returns its panels' bytes (0 if none).
+size_t pack_tensor(const Model& model, Tensor& t) {
+  if (!t.present() || t.dtype != DType::BF16 || t.shape.size() != 2) return 0;
+  const WeightMatrix m = t.matrix();
+  const size_t bytes = bf16_panels_size(m.rows, m.cols) * sizeof(uint16_t);
+  if (m.panels) return bytes;
+  void* p = large_alloc(bytes);
+  if (!p && bytes > 0) throw Error("out of memory packing " + t.name + " (" + std::to_string(bytes) + " bytes).");
+  std::shared_ptr<const uint16_t> values(static_cast<uint16_t*>(p), [](const uint16_t* q) { std::free(const_cast<uint16_t*>(q)); });
+  bf16_panels_pack(static_cast<uint16_t*>(p), m);
+  t.panels = std::make_shared<const PackedPanels>(PackedPanels{m.data, m.rows, m.cols, m.row_bytes, std::move(values)});
+  const auto* first = static_cast<const uint8_t*>(m.data);
+  if (m.rows > 0) release_mapped(model, first, first + static_cast<size_t>(m.rows - 1) * m.row_bytes + static_cast<size_t>(m.cols) * 2);
+  return bytes;
+}
+
+}  // namespace
+
+size_t model_pack_panels(Model& model) {
+  if (matmul_isa() < MatmulIsa::Avx512Bf16) return 0;
+  size_t bytes = 0;
+  for (LayerWeights& w : model.layers)
+    for (Tensor* t : {&w.wq, &w.wk, &w.wv, &w.wo, &w.w_gate, &w.w_up, &w.w_down}) bytes += pack_tensor(model, *t);
+  bytes += pack_tensor(model, model.lm_head);
+  return bytes;
+}
+
+}  // namespace optipfair

@@ -1,0 +1,104 @@
+// model_pack_panels: in fast mode the forward pass multiplies from the packed panels (close to the
+// rows in place; a generated token's logits are its row's in one pass), exact mode gives the same
+// bits before and after packing (also once the mapped rows were dropped from memory), and a tensor
+// pointed at other memory or cut to another shape (a pruned copy) stops using them.
+#include <cmath>
+#include <cstring>
+
+#include <gtest/gtest.h>
+
+#include "io/load_model.h"
+#include "io/model_formats.h"
+#include "model/forward.h"
+#include "model/panels.h"
+#include "model/synthetic.h"
+#include "test_support.h"
+
+namespace optipfair {
+namespace {
+
+const std::vector<int32_t> kTokens = {1, 17, 29, 3, 41, 5, 60, 7, 8, 90, 11, 12, 13};
+
+float max_abs(const std::vector<float>& v) {
+  float m = 0;
+  for (float x : v) m = std::max(m, std::fabs(x));
+  return m;
+}
+
+TEST(ModelPanels, FastLogitsFromPanelsAgreeWithRowsInPlace) {
+  if (matmul_isa() < MatmulIsa::Avx512Bf16) GTEST_SKIP() << "CPU lacks AVX512_BF16: panels are not used";
+  for (const char* preset : {"tiny", "tiny-phi3", "tiny-gemma3", "tiny-qwen2"}) {
+    SCOPED_TRACE(preset);
+    Model m = make_synthetic_model(preset, DType::BF16, 3);
+    const std::vector<float> in_place = forward_tokens(m, kTokens);
+    EXPECT_GT(model_pack_panels(m), 0u);
+    ASSERT_NE(m.layers[0].wq.matrix().panels, nullptr);
+    ASSERT_NE(m.layers.back().w_down.matrix().panels, nullptr);
+    ASSERT_NE(m.lm_head.matrix().panels, nullptr);
+    const size_t again = model_pack_panels(m);  // already packed: nothing new, the same total
+    EXPECT_GT(again, 0u);
+    const std::vector<float> packed = forward_tokens(m, kTokens);
+    ASSERT_EQ(packed.size(), in_place.size());
+    // Only the float32 summation order differs, but a last-bit difference in an activation can move
+    // its rounding to bf16 in the next product by a whole bf16 step (2^-8 relative).
+    const float tol = std::ldexp(1.0f, -8) * max_abs(in_place);
+    for (size_t i = 0; i < packed.size(); ++i) ASSERT_NEAR(packed[i], in_place[i], tol) << "at " << i;
+
+    // Token by token after a prompt: each step's logits are its row of the one pass (the same
+    // kernel reads the same panels whatever the number of rows).
+    const int64_t V = m.config.vocab_size, n = static_cast<int64_t>(kTokens.size());
+    KVCache cache(m.config, n);
+    const std::vector<int32_t> prompt(kTokens.begin(), kTokens.begin() + 4);
+    forward(m, std::vector<SequenceInput>{{prompt, &cache}}, LogitsMode::None);
+    for (int64_t t = 4; t < n; ++t) {
+      const int32_t tok = kTokens[static_cast<size_t>(t)];
+      const std::vector<float> step = forward(m, std::vector<SequenceInput>{{std::span(&tok, 1), &cache}}, LogitsMode::Last);
+      for (int64_t v = 0; v < V; ++v) ASSERT_NEAR(step[v], packed[t * V + v], 1e-5f * max_abs(packed)) << "t=" << t;
+    }
+  }
+}
+
+TEST(ModelPanels, ExactModeKeepsItsBitsAfterTheMappedRowsAreDropped) {
+  test::ScratchDir dir;
+  save_hf_model(make_synthetic_model("tiny", DType::BF16, 4), dir / "m");
+  Model m = load_model((dir / "m").string());
+  ASSERT_FALSE(m.mappings.empty());
+  const std::vector<float> before = forward_tokens(m, kTokens, nullptr, Precision::Exact);
+  model_pack_panels(m);
+  const std::vector<float> after = forward_tokens(m, kTokens, nullptr, Precision::Exact);
+  ASSERT_EQ(before.size(), after.size());
+  EXPECT_EQ(0, std::memcmp(before.data(), after.data(), before.size() * sizeof(float)));
+}
+
+TEST(ModelPanels, ACopyPointedElsewhereOrCutShorterMultipliesInPlace) {
+  if (matmul_isa() < MatmulIsa::Avx512Bf16) GTEST_SKIP() << "CPU lacks AVX512_BF16: panels are not used";
+  Model m = make_synthetic_model("tiny", DType::BF16, 5);
+  model_pack_panels(m);
+  const Tensor& gate = m.layers[0].w_gate;
+  ASSERT_NE(gate.matrix().panels, nullptr);
+  Tensor moved = gate;  // as pruning does: new memory, same shape
+  std::vector<uint8_t> copy(gate.nbytes());
+  std::memcpy(copy.data(), gate.data, copy.size());
+  moved.data = copy.data();
+  EXPECT_EQ(moved.matrix().panels, nullptr);
+  Tensor cut = gate.rows_view(0, gate.rows() - 1);  // same start, fewer rows
+  EXPECT_EQ(cut.matrix().panels, nullptr);
+  Tensor narrower = gate;
+  narrower.row_stride = gate.cols();
+  narrower.shape.back() = gate.cols() - 2;  // a column slice: same start, other shape
+  EXPECT_EQ(narrower.matrix().panels, nullptr);
+}
+
+TEST(ModelPanels, OtherTypesAndWeakerInstructionSetsPackNothing) {
+  Model q = make_synthetic_model("tiny", DType::F32, 6);
+  EXPECT_EQ(model_pack_panels(q), 0u);
+  const MatmulIsa saved = matmul_isa();
+  matmul_set_isa(MatmulIsa::Avx2);
+  Model b = make_synthetic_model("tiny", DType::BF16, 6);
+  EXPECT_EQ(model_pack_panels(b), 0u);
+  EXPECT_EQ(b.layers[0].wq.matrix().panels, nullptr);
+  matmul_set_isa(saved);
+}
+
+}  // namespace
+}  // namespace optipfair
