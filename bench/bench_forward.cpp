@@ -52,7 +52,7 @@ int main(int argc, char** argv) {
   app.add_option("--reps", reps, "repetitions (best is reported)");
   app.add_option("--cache-dir", cache_dir, "where synthetic models are written");
   app.add_flag("--exact", exact, "float32 activations in every matrix product");
-  app.add_flag("--in-place", in_place, "multiply BF16 weights where they are stored instead of packing them into panels");
+  app.add_flag("--in-place", in_place, "multiply BF16 and Q4_0 weights where they are stored instead of packing them into panels");
   app.add_flag("--capture", capture_all, "also capture all six components of every layer during the prompt");
   app.add_option("--llama-bench", llama_bench, "llama.cpp's llama-bench, run on the same GGUF in each repetition")
       ->check(CLI::ExistingFile);
@@ -152,7 +152,7 @@ int main(int argc, char** argv) {
               dtype_name(model.layers.front().w_gate.dtype), (long long)c.num_hidden_layers, (long long)c.hidden_size);
   std::printf("threads          %d%s, %s\n", threads, exact ? " (exact float32 activations)" : "", matmul_isa_name(matmul_isa()));
   std::printf("load             %.3f s\n", load_s);
-  if (panel_bytes > 0) std::printf("packed           %.0f MiB of BF16 panels in %.3f s\n", static_cast<double>(panel_bytes) / (1 << 20), pack_s);
+  if (panel_bytes > 0) std::printf("packed           %.0f MiB of panels in %.3f s\n", static_cast<double>(panel_bytes) / (1 << 20), pack_s);
   std::printf("                 best     median%s\n", llama_bench.empty() ? "" : "   llama.cpp best  median   ratio (best)");
   auto row = [&](const char* what, const std::vector<double>& ours, const std::vector<double>& theirs) {
     std::printf("%-16s %-8.2f %-8.2f", what, best(ours), median(ours));

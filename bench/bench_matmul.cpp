@@ -4,7 +4,7 @@
 //   bench_matmul --K 576 --N 1536 --T 128 --dtype BF16 --threads 2
 //   bench_matmul --model smollm2 --T 128  every projection of SmolLM2-135M (30 layers + head)
 //   --exact  widen BF16 weights to float32 instead of bf16 dot products
-//   --panels BF16 weights packed into panels first (model_pack_panels, as the fast commands run)
+//   --panels BF16 or Q4_0 weights packed into panels first (model_pack_panels, as the fast commands run)
 //   --isa scalar|avx2|avx512|avx512bf16  force a weaker instruction set
 #include <omp.h>
 
@@ -20,6 +20,7 @@
 #include "bench_support.h"
 #include "kernels/dtype.h"
 #include "kernels/matmul.h"
+#include "kernels/quantize.h"
 
 using namespace optipfair;
 
@@ -31,15 +32,21 @@ struct Shape {
 
 struct Weights {
   std::vector<uint8_t> bytes;
-  std::vector<uint16_t> panels;  // with --panels (BF16)
+  std::vector<uint16_t> panels;  // with --panels (BF16, Q4_0)
   WeightMatrix m;
 };
 
-// Packs BF16 weights into the fast path's panels (kernels/matmul.h), as model_pack_panels does.
+// Packs BF16 or Q4_0 weights into the fast path's panels (kernels/matmul.h), as model_pack_panels does.
 void attach_panels(Weights& w) {
-  if (w.m.dtype != DType::BF16) return;
-  w.panels.resize(bf16_panels_size(w.m.rows, w.m.cols));
-  bf16_panels_pack(w.panels.data(), w.m);
+  if (w.m.dtype == DType::BF16) {
+    w.panels.resize(bf16_panels_size(w.m.rows, w.m.cols));
+    bf16_panels_pack(w.panels.data(), w.m);
+  } else if (w.m.dtype == DType::Q4_0 && w.m.cols % 64 == 0) {
+    w.panels.resize((q4_0_panels_size(w.m.rows, w.m.cols) + 1) / 2);
+    q4_0_panels_pack(reinterpret_cast<uint8_t*>(w.panels.data()), w.m);
+  } else {
+    return;
+  }
   w.m.panels = w.panels.data();
 }
 
@@ -49,6 +56,7 @@ Weights make_weights(int64_t K, int64_t N, DType dt, std::mt19937& rng) {
   w.bytes.resize(row * N);
   std::uniform_int_distribution<int> byte(0, 255);
   std::normal_distribution<float> normal(0.0f, 0.05f);
+  std::vector<float> values(static_cast<size_t>(K));
   for (int64_t n = 0; n < N; ++n) {
     uint8_t* r = w.bytes.data() + row * n;
     for (int64_t k = 0; k < K; ++k) {
@@ -57,9 +65,10 @@ Weights make_weights(int64_t K, int64_t N, DType dt, std::mt19937& rng) {
         case DType::F32: std::memcpy(r + 4 * k, &v, 4); break;
         case DType::F16: { uint16_t h = f32_to_f16(v); std::memcpy(r + 2 * k, &h, 2); break; }
         case DType::BF16: { uint16_t h = f32_to_bf16(v); std::memcpy(r + 2 * k, &h, 2); break; }
-        default: break;  // block types: random blocks below (only Q8_0 is benchmarked here)
+        default: values[static_cast<size_t>(k)] = v; break;  // block types: quantised below
       }
     }
+    if (dtype_is_quantized(dt) && dt != DType::Q8_0) quantize_blocks(dt, values.data(), r, K);
     if (dt == DType::Q8_0) {
       for (int64_t b = 0; b < K / kQ8BlockSize; ++b) {
         uint8_t* blk = r + b * sizeof(BlockQ8_0);
@@ -119,7 +128,7 @@ int main(int argc, char** argv) {
   app.add_option("--K", K, "input features (with --N; default: the standard shape list)");
   app.add_option("--N", N, "output features");
   app.add_option("--T", Ts, "rows of x (several allowed)");
-  app.add_option("--dtype", dtype_s, "F32, F16, BF16 or Q8_0");
+  app.add_option("--dtype", dtype_s, "F32, F16, BF16 or a GGUF block type (Q8_0, Q4_0, Q4_K, ...)");
   app.add_option("--threads", threads, "OpenMP threads");
   app.add_option("--model", model, "smollm2: all projections of SmolLM2-135M");
   app.add_option("--isa", isa_s, "scalar, avx2, avx512 or avx512bf16")
@@ -127,7 +136,7 @@ int main(int argc, char** argv) {
   app.add_option("--min-time", min_time, "seconds per measurement");
   app.add_flag("--exact", exact, "no bf16 activations for BF16 weights");
   app.add_flag("--naive", naive, "also time matmul_naive on large shapes");
-  app.add_flag("--panels", panels, "BF16 weights packed into panels, as the eval and bench commands use them");
+  app.add_flag("--panels", panels, "BF16 or Q4_0 weights packed into panels, as the eval and bench commands use them");
   CLI11_PARSE(app, argc, argv);
 
   omp_set_num_threads(threads);

@@ -193,6 +193,13 @@ void matmul_group(std::span<const MatmulOutput> outputs, const float* x, int64_t
     x_q8_0.resize(static_cast<size_t>(T * q8_0_pairs));
     for (int64_t t = 0; t < T; ++t) detail::quantize_x_q8_0(x + t * K, K, x_q8_0.data() + t * q8_0_pairs);
   }
+  // Q4_0 from panels (q4_0_panels_pack) meets x as signed blocks, converted from the pairs above.
+  auto q4_0_panels = [&](const MatmulOutput& o) { return o.w.dtype == DType::Q4_0 && o.w.panels && integer_dots(DType::Q4_0); };
+  thread_local std::vector<detail::XBlockQ8_0> x_q8_0s;
+  if (std::any_of(outputs.begin(), outputs.end(), q4_0_panels)) {
+    x_q8_0s.resize(static_cast<size_t>(T * 2 * q8_0_pairs));
+    detail::x_q8_0_signed(x_q8_0.data(), T * q8_0_pairs, x_q8_0s.data());
+  }
 
   // Work items: blocks of kRowBlock weight rows (one panel of kPanelRows for
   // packed BF16 weights) times chunks of x's rows. A
@@ -200,8 +207,8 @@ void matmul_group(std::span<const MatmulOutput> outputs, const float* x, int64_t
   // (512 KB per K block: 128 rows of bf16 or 64 of float32); chunks are of
   // equal size, give or take a row. Results do not depend on the split: every
   // y element is summed in the same order whichever item computes it.
-  //  - bf16 x (the fast path, compute at ~2x the float32 rate): all chunks of a
-  //    row block one after the other, so each weight comes from memory once
+  //  - bf16 x (the fast path, compute at ~2x the float32 rate) and panels: all
+  //    chunks of a row block one after the other, so each weight comes from memory once
   //    per call and the threads share the weights rather than each streaming
   //    all of them (figures in docs/performance.md).
   //  - float32 x: chunk after chunk (each x panel stays in L2 while the weights
@@ -247,6 +254,12 @@ void matmul_group(std::span<const MatmulOutput> outputs, const float* x, int64_t
       if (per_32(o.w.dtype)) p.a.x_q8_0 = x_q8_0.data();
       else p.a.x_q8k = x_q8k.data();
       p.rows = detail::matmul_rows_int8_avx512vnni;
+      if (q4_0_panels(o)) {  // a work item is 4 panels, which a lone row reads side by side
+        p.a.panels = o.w.panels;
+        p.a.x_q8_0s = x_q8_0s.data();
+        p.rows = detail::matmul_rows_q4_0_panels_avx512vnni;
+        p.row_block = 4 * kQ4_0PanelRows;
+      }
     }
     p.widen_first = dtype_is_quantized(o.w.dtype) && o.w.dtype != DType::Q8_0 && !int8_x;
     const int64_t t_chunk_max = p.a.x_bf16 ? 128 : 64;
@@ -266,7 +279,7 @@ void matmul_group(std::span<const MatmulOutput> outputs, const float* x, int64_t
     while (parts[pi].first_item > i) --pi;
     const GroupPart& p = parts[pi];
     const int64_t item = i - p.first_item;
-    const bool block_major = p.a.x_bf16 != nullptr;
+    const bool block_major = p.a.x_bf16 != nullptr || p.a.panels != nullptr;
     const int64_t nb = block_major ? item / p.t_chunks : item % p.n_blocks;
     const int64_t tc = block_major ? item % p.t_chunks : item / p.n_blocks;
     detail::MatmulArgs part = p.a;
@@ -276,6 +289,7 @@ void matmul_group(std::span<const MatmulOutput> outputs, const float* x, int64_t
     if (part.x_bf16) part.x_bf16 = p.a.x_bf16 + t0 * K;
     if (part.x_q8k) part.x_q8k = p.a.x_q8k + t0 * q8k_blocks;
     if (part.x_q8_0) part.x_q8_0 = p.a.x_q8_0 + t0 * q8_0_pairs;
+    if (part.x_q8_0s) part.x_q8_0s = p.a.x_q8_0s + t0 * 2 * q8_0_pairs;
     part.y = p.a.y + t0 * p.a.ldy;
     const int64_t n0 = nb * p.row_block, n1 = std::min(p.a.ldy, (nb + 1) * p.row_block);
     if (p.widen_first && T == 1 && isa >= MatmulIsa::Avx512) detail::matmul_rows_blocks_avx512(part, n0, n1);

@@ -27,17 +27,26 @@ struct alignas(64) XPairQ8_0 {
   int32_t sum[2];
 };
 
+// One block of 32 values of x for the Q4_0 panels: q = nearest-even(x * 127 / max|x|) as signed
+// bytes (the same rounding as XPairQ8_0), d = max|x| / 127 and the sum of q (for Q4_0's offset 8).
+struct XBlockQ8_0 {
+  int8_t q[32];
+  float d;
+  int32_t sum;
+};
+
 struct MatmulArgs {
   float* y = nullptr;               // [T x ldy]
   const float* x = nullptr;         // [T x K]
   const uint16_t* x_bf16 = nullptr; // x rounded to bf16 when the bf16 dot-product path is on
   const XBlockQ8K* x_q8k = nullptr;  // x as 8-bit integers (K / 256 blocks a row) for quants_vnni.cpp
   const XPairQ8_0* x_q8_0 = nullptr; // the same per 32 values (K / 64 pairs a row), 32-value types
+  const XBlockQ8_0* x_q8_0s = nullptr; // the same as signed blocks (K / 32 a row), for Q4_0 panels
   int64_t T = 0;
   int64_t K = 0;
   int64_t ldy = 0;                  // N
   const uint8_t* w = nullptr;
-  const uint16_t* panels = nullptr; // BF16 weights as bf16_panels_pack lays them out (kernels/matmul.h)
+  const void* panels = nullptr;     // weights as bf16_panels_pack or q4_0_panels_pack lays them out
   size_t row_bytes = 0;
   DType dtype = DType::F32;
 };
@@ -70,6 +79,11 @@ void matmul_rows_dequant(const MatmulArgs& a, int64_t n0, int64_t n1, RowsKernel
 // Fast mode, AVX512_VNNI: integer dot products of Q4_K, Q5_K and Q6_K weights against a.x_q8k and
 // of the 32-value block types against a.x_q8_0 (quants_vnni.cpp); other types are left untouched.
 void matmul_rows_int8_avx512vnni(const MatmulArgs& a, int64_t n0, int64_t n1);
+// Q4_0 weights from a.panels against a.x_q8_0s (n0 a multiple of kQ4_0PanelRows, n1 - n0 at most
+// 4 * kQ4_0PanelRows): each output sums its blocks in order in one accumulator lane, whatever T is.
+void matmul_rows_q4_0_panels_avx512vnni(const MatmulArgs& a, int64_t n0, int64_t n1);
+// The same x as signed blocks: pairs of XPairQ8_0 to twice as many XBlockQ8_0.
+void x_q8_0_signed(const XPairQ8_0* pairs, int64_t n_pairs, XBlockQ8_0* out);
 // Rounds K floats (a multiple of 256) to K / 256 blocks.
 void quantize_x_q8k(const float* x, int64_t K, XBlockQ8K* out);
 // Rounds K floats (a multiple of 64) to K / 64 pairs of blocks: q = nearest-even(x * 127 / max|x|)

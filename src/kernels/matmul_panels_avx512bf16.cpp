@@ -74,7 +74,7 @@ inline void panel_tile(const uint16_t* panel, int64_t K, const uint16_t* x, int6
 }  // namespace
 
 void matmul_rows_panels_avx512bf16(const MatmulArgs& a, int64_t n0, int64_t n1) {
-  const uint16_t* panel = a.panels + n0 / kPanelRows * bf16_panel_stride(a.K);
+  const uint16_t* panel = static_cast<const uint16_t*>(a.panels) + n0 / kPanelRows * bf16_panel_stride(a.K);
   const int nvalid = static_cast<int>(n1 - n0);
   float* y = a.y + n0;
   int64_t t = 0;

@@ -11,18 +11,19 @@
 
 namespace optipfair {
 
-// A BF16 matrix packed for fast products (bf16_panels_pack, kernels/matmul.h) and the view it was
-// packed from. A copy of the tensor pointed at other memory or cut to another shape (a pruned
+// A BF16 or Q4_0 matrix packed for fast products (bf16_panels_pack, q4_0_panels_pack,
+// kernels/matmul.h) and the view it was packed from. A copy of the tensor pointed at other memory or cut to another shape (a pruned
 // slice) no longer matches it and multiplies in place; weights are never written after loading
 // (pruning writes new buffers), so matching memory holds the values that were packed.
 struct PackedPanels {
   const void* source = nullptr;
+  DType dtype = DType::BF16;
   int64_t rows = 0, cols = 0;
   size_t row_bytes = 0;
-  std::shared_ptr<const uint16_t> values;
+  std::shared_ptr<const void> values;
 
   bool packs(const WeightMatrix& m) const {
-    return m.dtype == DType::BF16 && m.data == source && m.rows == rows && m.cols == cols && m.row_bytes == row_bytes;
+    return m.dtype == dtype && m.data == source && m.rows == rows && m.cols == cols && m.row_bytes == row_bytes;
   }
 };
 

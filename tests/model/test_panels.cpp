@@ -25,37 +25,51 @@ float max_abs(const std::vector<float>& v) {
   return m;
 }
 
+// Packs m, checks that its fast logits stay within rel_tol * max|logit| of the rows in place, and
+// that a generated token's logits are its row of the one pass.
+void expect_panels_agree_with_rows_in_place(Model m, float rel_tol) {
+  const std::vector<float> in_place = forward_tokens(m, kTokens);
+  EXPECT_GT(model_pack_panels(m), 0u);
+  ASSERT_NE(m.layers[0].wq.matrix().panels, nullptr);
+  ASSERT_NE(m.layers.back().w_down.matrix().panels, nullptr);
+  ASSERT_NE(m.lm_head.matrix().panels, nullptr);
+  const size_t again = model_pack_panels(m);  // already packed: nothing new, the same total
+  EXPECT_GT(again, 0u);
+  const std::vector<float> packed = forward_tokens(m, kTokens);
+  ASSERT_EQ(packed.size(), in_place.size());
+  const float tol = rel_tol * max_abs(in_place);
+  for (size_t i = 0; i < packed.size(); ++i) ASSERT_NEAR(packed[i], in_place[i], tol) << "at " << i;
+
+  // Token by token after a prompt: each step's logits are its row of the one pass (the same
+  // kernel reads the same panels whatever the number of rows).
+  const int64_t V = m.config.vocab_size, n = static_cast<int64_t>(kTokens.size());
+  KVCache cache(m.config, n);
+  const std::vector<int32_t> prompt(kTokens.begin(), kTokens.begin() + 4);
+  forward(m, std::vector<SequenceInput>{{prompt, &cache}}, LogitsMode::None);
+  for (int64_t t = 4; t < n; ++t) {
+    const int32_t tok = kTokens[static_cast<size_t>(t)];
+    const std::vector<float> step = forward(m, std::vector<SequenceInput>{{std::span(&tok, 1), &cache}}, LogitsMode::Last);
+    for (int64_t v = 0; v < V; ++v) ASSERT_NEAR(step[v], packed[t * V + v], 1e-5f * max_abs(packed)) << "t=" << t;
+  }
+}
+
 TEST(ModelPanels, FastLogitsFromPanelsAgreeWithRowsInPlace) {
   if (matmul_isa() < MatmulIsa::Avx512Bf16) GTEST_SKIP() << "CPU lacks AVX512_BF16: panels are not used";
   for (const char* preset : {"tiny", "tiny-phi3", "tiny-gemma3", "tiny-qwen2"}) {
     SCOPED_TRACE(preset);
-    Model m = make_synthetic_model(preset, DType::BF16, 3);
-    const std::vector<float> in_place = forward_tokens(m, kTokens);
-    EXPECT_GT(model_pack_panels(m), 0u);
-    ASSERT_NE(m.layers[0].wq.matrix().panels, nullptr);
-    ASSERT_NE(m.layers.back().w_down.matrix().panels, nullptr);
-    ASSERT_NE(m.lm_head.matrix().panels, nullptr);
-    const size_t again = model_pack_panels(m);  // already packed: nothing new, the same total
-    EXPECT_GT(again, 0u);
-    const std::vector<float> packed = forward_tokens(m, kTokens);
-    ASSERT_EQ(packed.size(), in_place.size());
     // Only the float32 summation order differs, but a last-bit difference in an activation can move
     // its rounding to bf16 in the next product by a whole bf16 step (2^-8 relative).
-    const float tol = std::ldexp(1.0f, -8) * max_abs(in_place);
-    for (size_t i = 0; i < packed.size(); ++i) ASSERT_NEAR(packed[i], in_place[i], tol) << "at " << i;
-
-    // Token by token after a prompt: each step's logits are its row of the one pass (the same
-    // kernel reads the same panels whatever the number of rows).
-    const int64_t V = m.config.vocab_size, n = static_cast<int64_t>(kTokens.size());
-    KVCache cache(m.config, n);
-    const std::vector<int32_t> prompt(kTokens.begin(), kTokens.begin() + 4);
-    forward(m, std::vector<SequenceInput>{{prompt, &cache}}, LogitsMode::None);
-    for (int64_t t = 4; t < n; ++t) {
-      const int32_t tok = kTokens[static_cast<size_t>(t)];
-      const std::vector<float> step = forward(m, std::vector<SequenceInput>{{std::span(&tok, 1), &cache}}, LogitsMode::Last);
-      for (int64_t v = 0; v < V; ++v) ASSERT_NEAR(step[v], packed[t * V + v], 1e-5f * max_abs(packed)) << "t=" << t;
-    }
+    expect_panels_agree_with_rows_in_place(make_synthetic_model(preset, DType::BF16, 3), std::ldexp(1.0f, -8));
   }
+}
+
+// Q4_0 (rows of whole 64-value pairs of blocks, as the integer path takes them): x is rounded to
+// 8 bits the same way in place and from panels, so again only the summation order differs, and a
+// last-bit difference can move an activation's 8-bit rounding by a step (2^-7 of its block's
+// largest value).
+TEST(ModelPanels, FastLogitsFromQ4_0PanelsAgreeWithRowsInPlace) {
+  if (matmul_isa() < MatmulIsa::Avx512Bf16) GTEST_SKIP() << "CPU lacks AVX512_VNNI: panels are not used";
+  expect_panels_agree_with_rows_in_place(make_synthetic_model("tiny-k", DType::Q4_0, 3), std::ldexp(1.0f, -6));
 }
 
 TEST(ModelPanels, ExactModeKeepsItsBitsAfterTheMappedRowsAreDropped) {
@@ -89,9 +103,11 @@ TEST(ModelPanels, ACopyPointedElsewhereOrCutShorterMultipliesInPlace) {
   EXPECT_EQ(narrower.matrix().panels, nullptr);
 }
 
-TEST(ModelPanels, OtherTypesAndWeakerInstructionSetsPackNothing) {
+TEST(ModelPanels, OtherTypesAndWeakerInstructionSetsPackNothing) {  // only BF16 and Q4_0 are packed
   Model q = make_synthetic_model("tiny", DType::F32, 6);
   EXPECT_EQ(model_pack_panels(q), 0u);
+  Model q8 = make_synthetic_model("tiny-k", DType::Q8_0, 6);
+  EXPECT_EQ(model_pack_panels(q8), 0u);
   const MatmulIsa saved = matmul_isa();
   matmul_set_isa(MatmulIsa::Avx2);
   Model b = make_synthetic_model("tiny", DType::BF16, 6);

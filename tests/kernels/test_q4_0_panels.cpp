@@ -1,0 +1,137 @@
+// Q4_0 weights packed into panels (q4_0_panels_pack) and multiplied from them in fast mode with
+// integer dot products: the layout byte by byte, the products against their oracle, and the same
+// bits whatever the batch, the thread count or the group.
+#include <gtest/gtest.h>
+#include <omp.h>
+
+#include <cstdint>
+#include <cstring>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "kernels/dtype.h"
+#include "kernels/matmul.h"
+#include "kernels/matmul_test_support.h"
+#include "kernels/quants.h"
+#include "kernels/quants_test_support.h"
+#include "util/error.h"
+
+using namespace optipfair;
+using namespace optipfair::quants_test;
+
+namespace {
+
+bool cpu_has_panels() { return matmul_isa_best() >= MatmulIsa::Avx512Bf16; }
+
+TEST(Q4_0Panels, LayoutHoldsEveryBlockOnceAndZerosElsewhere) {
+  for (auto [N, K] : {std::pair<int64_t, int64_t>{1, 32}, {16, 64}, {19, 96}, {40, 2048}}) {
+    SCOPED_TRACE("N=" + std::to_string(N) + " K=" + std::to_string(K));
+    const int64_t nb = K / 32, panels = (N + 15) / 16, stride = q4_0_panel_bytes(K);
+    const std::vector<uint8_t> w = random_blocks(DType::Q4_0, N * nb, 7);
+    WeightMatrix m{w.data(), DType::Q4_0, N, K, dtype_bytes(DType::Q4_0, K)};
+    std::vector<uint8_t> p;
+    attach_q4_0_panels(m, p);
+    ASSERT_EQ(stride % 64, 0);
+    ASSERT_GE(stride, nb * 288);
+    ASSERT_EQ(p.size(), static_cast<size_t>(panels * stride));
+    std::vector<int> seen(p.size(), 0);
+    for (int64_t n = 0; n < N; ++n)
+      for (int64_t b = 0; b < nb; ++b) {
+        const auto* blk = reinterpret_cast<const BlockQ4_0*>(w.data() + n * m.row_bytes) + b;
+        const size_t base = static_cast<size_t>(n / 16 * stride), r = static_cast<size_t>(n % 16);
+        const size_t scale = base + static_cast<size_t>(nb * 256 + b * 32) + 2 * r;
+        ASSERT_EQ(0, std::memcmp(&p[scale], &blk->d, 2)) << "scale of row " << n << " block " << b;
+        seen[scale] = seen[scale + 1] = 1;
+        for (size_t g = 0; g < 4; ++g) {
+          const size_t at = base + static_cast<size_t>(b * 256) + 64 * g + 4 * r;
+          ASSERT_EQ(0, std::memcmp(&p[at], blk->qs + 4 * g, 4)) << "row " << n << " block " << b << " word " << g;
+          for (size_t i = 0; i < 4; ++i) seen[at + i] = 1;
+        }
+      }
+    for (size_t i = 0; i < p.size(); ++i) {
+      if (!seen[i]) {
+        ASSERT_EQ(p[i], 0) << "byte " << i << " holds no weight and should be zero";
+      }
+    }
+  }
+}
+
+TEST(Q4_0Panels, RefusesOtherTypesPartialBlocksAndOverflow) {
+  const std::vector<uint8_t> w(dtype_bytes(DType::BF16, 64 * 4), 0);
+  std::vector<uint8_t> p(4096);
+  EXPECT_THROW(q4_0_panels_pack(p.data(), WeightMatrix{w.data(), DType::BF16, 4, 64, 128}), Error);
+  EXPECT_THROW(q4_0_panels_size(4, 48), Error);
+  EXPECT_THROW(q4_0_panels_size(-1, 64), Error);
+  EXPECT_THROW(q4_0_panels_size(int64_t{1} << 40, int64_t{1} << 30), Error);
+  EXPECT_THROW(q4_0_panels_size(1, INT64_MAX / 32 * 32), Error);
+  EXPECT_THROW(q4_0_panels_pack(p.data(), WeightMatrix{nullptr, DType::Q4_0, 4, 64, 36}), Error);
+  EXPECT_THROW(q4_0_panels_pack(p.data(), WeightMatrix{w.data(), DType::Q4_0, 4, 64, 20}), Error);
+}
+
+// N = 19 leaves a partial panel; T = 6 a partial tile of x rows; K = 4608 crosses the in-place
+// kernels' 2048-value blocks.
+TEST(Q4_0Panels, FastProductsMatchTheirOracle) {
+  if (!cpu_has_panels()) GTEST_SKIP() << "CPU lacks AVX512_VNNI";
+  matmul_test::MatmulSettingsGuard guard;
+  matmul_set_isa(MatmulIsa::Avx512Bf16);
+  for (int64_t K : {int64_t{64}, int64_t{768}, int64_t{4608}}) expect_integer_dots_match_oracle(DType::Q4_0, K, true);
+}
+
+// A generated token (T == 1) reads the panels as a batch does, so its bits are its row's in the
+// batch; one or two threads, one call per matrix or a group: the same bits too. Exact mode and a
+// weaker instruction set ignore the panels (they equal the unpacked matrix's results), and so
+// does a K the integer path does not take (not a multiple of 64).
+TEST(Q4_0Panels, SameBitsAloneInABatchInAGroupOnAnyThreadCount) {
+  if (!cpu_has_panels()) GTEST_SKIP() << "CPU lacks AVX512_VNNI";
+  matmul_test::MatmulSettingsGuard guard;
+  matmul_set_isa(MatmulIsa::Avx512Bf16);
+  const int saved = omp_get_max_threads();
+  for (int64_t K : {int64_t{96}, int64_t{128}, int64_t{4160}}) {
+    const int64_t N = 37, T = 13, No = 70;
+    SCOPED_TRACE("K=" + std::to_string(K));
+    const std::vector<uint8_t> w = random_blocks(DType::Q4_0, N * K / 32, 11), wo = random_blocks(DType::Q4_0, No * K / 32, 12);
+    const size_t row = dtype_bytes(DType::Q4_0, K);
+    WeightMatrix m{w.data(), DType::Q4_0, N, K, row}, mo{wo.data(), DType::Q4_0, No, K, row};
+    const WeightMatrix unpacked = m;
+    std::vector<uint8_t> pm, po;
+    attach_q4_0_panels(m, pm);
+    attach_q4_0_panels(mo, po);
+    std::vector<float> x = matmul_test::make_x(T, K, 13), batch(T * N), alone(N), y(T * N), yo(T * No), ro(T * No);
+    omp_set_num_threads(2);
+    // 37 rows: a lone row reads 3 panels side by side, the last one partial; 70: 4, then 1.
+    matmul(ro.data(), x.data(), T, mo, Precision::Fast);
+    std::vector<float> alone_o(No);
+    for (int64_t t = 0; t < T; ++t) {
+      matmul(alone_o.data(), x.data() + t * K, 1, mo, Precision::Fast);
+      ASSERT_EQ(0, std::memcmp(alone_o.data(), ro.data() + t * No, No * sizeof(float))) << "70 rows, row " << t;
+    }
+    matmul(batch.data(), x.data(), T, m, Precision::Fast);
+    for (int64_t t = 0; t < T; ++t) {
+      matmul(alone.data(), x.data() + t * K, 1, m, Precision::Fast);
+      ASSERT_EQ(0, std::memcmp(alone.data(), batch.data() + t * N, N * sizeof(float))) << "row " << t;
+    }
+    omp_set_num_threads(1);
+    matmul(y.data(), x.data(), T, m, Precision::Fast);
+    EXPECT_EQ(0, std::memcmp(y.data(), batch.data(), y.size() * sizeof(float)));
+    omp_set_num_threads(2);
+    const MatmulOutput outs[] = {{y.data(), m}, {yo.data(), mo}};
+    matmul_group(outs, x.data(), T, Precision::Fast);
+    matmul(ro.data(), x.data(), T, mo, Precision::Fast);
+    EXPECT_EQ(0, std::memcmp(y.data(), batch.data(), y.size() * sizeof(float)));
+    EXPECT_EQ(0, std::memcmp(yo.data(), ro.data(), yo.size() * sizeof(float)));
+    std::vector<std::pair<MatmulIsa, Precision>> ignoring = {{MatmulIsa::Avx512Bf16, Precision::Exact}, {MatmulIsa::Avx512, Precision::Fast}};
+    if (K % 64 != 0) ignoring.push_back({MatmulIsa::Avx512Bf16, Precision::Fast});
+    for (auto [isa, precision] : ignoring) {
+      matmul_set_isa(isa);
+      std::vector<float> want(T * N);
+      matmul(y.data(), x.data(), T, m, precision);
+      matmul(want.data(), x.data(), T, unpacked, precision);
+      EXPECT_EQ(0, std::memcmp(y.data(), want.data(), y.size() * sizeof(float))) << matmul_isa_name(isa) << " " << precision_name(precision);
+    }
+    matmul_set_isa(MatmulIsa::Avx512Bf16);
+  }
+  omp_set_num_threads(saved);
+}
+
+}  // namespace
