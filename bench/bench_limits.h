@@ -39,7 +39,7 @@ inline const uint8_t* matrix_start(const WeightMatrix& w) {
   return w.panels ? reinterpret_cast<const uint8_t*>(w.panels) : static_cast<const uint8_t*>(w.data);
 }
 inline double matrix_bytes(const WeightMatrix& w) {
-  if (w.panels && w.dtype == DType::Q4_0) return static_cast<double>(q4_0_panels_size(w.rows, w.cols));
+  if (w.panels && block_panels_take(w.dtype)) return static_cast<double>(block_panels_size(w.dtype, w.rows, w.cols));
   if (w.panels) return static_cast<double>(bf16_panels_size(w.rows, w.cols)) * sizeof(uint16_t);
   return static_cast<double>(w.rows) * static_cast<double>(w.row_bytes);
 }

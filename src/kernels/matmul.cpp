@@ -193,10 +193,10 @@ void matmul_group(std::span<const MatmulOutput> outputs, const float* x, int64_t
     x_q8_0.resize(static_cast<size_t>(T * q8_0_pairs));
     for (int64_t t = 0; t < T; ++t) detail::quantize_x_q8_0(x + t * K, K, x_q8_0.data() + t * q8_0_pairs);
   }
-  // Q4_0 from panels (q4_0_panels_pack) meets x as signed blocks, converted from the pairs above.
-  auto q4_0_panels = [&](const MatmulOutput& o) { return o.w.dtype == DType::Q4_0 && o.w.panels && integer_dots(DType::Q4_0); };
+  // Q4_0 and Q8_0 from panels (block_panels_pack) meet x as signed blocks, converted from the pairs above.
+  auto block_panels = [&](const MatmulOutput& o) { return block_panels_take(o.w.dtype) && o.w.panels && integer_dots(o.w.dtype); };
   thread_local std::vector<detail::XBlockQ8_0> x_q8_0s;
-  if (std::any_of(outputs.begin(), outputs.end(), q4_0_panels)) {
+  if (std::any_of(outputs.begin(), outputs.end(), block_panels)) {
     x_q8_0s.resize(static_cast<size_t>(T * 2 * q8_0_pairs));
     detail::x_q8_0_signed(x_q8_0.data(), T * q8_0_pairs, x_q8_0s.data());
   }
@@ -254,11 +254,11 @@ void matmul_group(std::span<const MatmulOutput> outputs, const float* x, int64_t
       if (per_32(o.w.dtype)) p.a.x_q8_0 = x_q8_0.data();
       else p.a.x_q8k = x_q8k.data();
       p.rows = detail::matmul_rows_int8_avx512vnni;
-      if (q4_0_panels(o)) {  // a work item is 4 panels, which a lone row reads side by side
+      if (block_panels(o)) {  // a work item is 4 panels, which a lone row reads side by side
         p.a.panels = o.w.panels;
         p.a.x_q8_0s = x_q8_0s.data();
-        p.rows = detail::matmul_rows_q4_0_panels_avx512vnni;
-        p.row_block = 4 * kQ4_0PanelRows;
+        p.rows = detail::matmul_rows_block_panels_avx512vnni;
+        p.row_block = 4 * kBlockPanelRows;
       }
     }
     p.widen_first = dtype_is_quantized(o.w.dtype) && o.w.dtype != DType::Q8_0 && !int8_x;

@@ -41,12 +41,12 @@ struct MatmulArgs {
   const uint16_t* x_bf16 = nullptr; // x rounded to bf16 when the bf16 dot-product path is on
   const XBlockQ8K* x_q8k = nullptr;  // x as 8-bit integers (K / 256 blocks a row) for quants_vnni.cpp
   const XPairQ8_0* x_q8_0 = nullptr; // the same per 32 values (K / 64 pairs a row), 32-value types
-  const XBlockQ8_0* x_q8_0s = nullptr; // the same as signed blocks (K / 32 a row), for Q4_0 panels
+  const XBlockQ8_0* x_q8_0s = nullptr; // the same as signed blocks (K / 32 a row), for block panels
   int64_t T = 0;
   int64_t K = 0;
   int64_t ldy = 0;                  // N
   const uint8_t* w = nullptr;
-  const void* panels = nullptr;     // weights as bf16_panels_pack or q4_0_panels_pack lays them out
+  const void* panels = nullptr;     // weights as bf16_panels_pack or block_panels_pack lays them out
   size_t row_bytes = 0;
   DType dtype = DType::F32;
 };
@@ -79,9 +79,9 @@ void matmul_rows_dequant(const MatmulArgs& a, int64_t n0, int64_t n1, RowsKernel
 // Fast mode, AVX512_VNNI: integer dot products of Q4_K, Q5_K and Q6_K weights against a.x_q8k and
 // of the 32-value block types against a.x_q8_0 (quants_vnni.cpp); other types are left untouched.
 void matmul_rows_int8_avx512vnni(const MatmulArgs& a, int64_t n0, int64_t n1);
-// Q4_0 weights from a.panels against a.x_q8_0s (n0 a multiple of kQ4_0PanelRows, n1 - n0 at most
-// 4 * kQ4_0PanelRows): each output sums its blocks in order in one accumulator lane, whatever T is.
-void matmul_rows_q4_0_panels_avx512vnni(const MatmulArgs& a, int64_t n0, int64_t n1);
+// Q4_0 or Q8_0 weights from a.panels against a.x_q8_0s (n0 a multiple of kBlockPanelRows, n1 - n0 at most
+// 4 * kBlockPanelRows): each output sums its blocks in order in one accumulator lane, whatever T is.
+void matmul_rows_block_panels_avx512vnni(const MatmulArgs& a, int64_t n0, int64_t n1);
 // The same x as signed blocks: pairs of XPairQ8_0 to twice as many XBlockQ8_0.
 void x_q8_0_signed(const XPairQ8_0* pairs, int64_t n_pairs, XBlockQ8_0* out);
 // Rounds K floats (a multiple of 256) to K / 256 blocks.

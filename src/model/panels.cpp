@@ -28,21 +28,21 @@ void release_mapped(const Model& model, const uint8_t* begin, const uint8_t* end
   }
 }
 
-// Packs t when it is a BF16 or Q4_0 matrix without matching panels; returns its panels' bytes (0
-// if none). Q4_0 is packed when the fast path multiplies it with integer dot products (K a
-// multiple of 64, matmul.cpp).
+// Packs t when it is a BF16, Q4_0 or Q8_0 matrix without matching panels; returns its panels'
+// bytes (0 if none). Q4_0 and Q8_0 are packed when the fast path multiplies them with integer dot
+// products (K a multiple of 64, matmul.cpp).
 size_t pack_tensor(const Model& model, Tensor& t) {
   if (!t.present() || t.shape.size() != 2) return 0;
-  const bool bf16 = t.dtype == DType::BF16, q4_0 = t.dtype == DType::Q4_0 && t.cols() % 64 == 0;
-  if (!bf16 && !q4_0) return 0;
+  const bool bf16 = t.dtype == DType::BF16, blocks = block_panels_take(t.dtype) && t.cols() % 64 == 0;
+  if (!bf16 && !blocks) return 0;
   const WeightMatrix m = t.matrix();
-  const size_t bytes = bf16 ? bf16_panels_size(m.rows, m.cols) * sizeof(uint16_t) : q4_0_panels_size(m.rows, m.cols);
+  const size_t bytes = bf16 ? bf16_panels_size(m.rows, m.cols) * sizeof(uint16_t) : block_panels_size(m.dtype, m.rows, m.cols);
   if (m.panels) return bytes;
   void* p = large_alloc(bytes);
   if (!p && bytes > 0) throw Error("out of memory packing " + t.name + " (" + std::to_string(bytes) + " bytes).");
   std::shared_ptr<const void> values(p, [](const void* q) { std::free(const_cast<void*>(q)); });
   if (bf16) bf16_panels_pack(static_cast<uint16_t*>(p), m);
-  else q4_0_panels_pack(static_cast<uint8_t*>(p), m);
+  else block_panels_pack(static_cast<uint8_t*>(p), m);
   t.panels = std::make_shared<const PackedPanels>(PackedPanels{m.data, m.dtype, m.rows, m.cols, m.row_bytes, std::move(values)});
   const auto* first = static_cast<const uint8_t*>(m.data);
   if (m.rows > 0) release_mapped(model, first, first + static_cast<size_t>(m.rows - 1) * m.row_bytes + dtype_bytes(m.dtype, m.cols));

@@ -1,4 +1,4 @@
-// Q4_0 weights packed into panels (q4_0_panels_pack) and multiplied from them in fast mode with
+// Q4_0 and Q8_0 weights packed into panels (block_panels_pack) and multiplied from them in fast mode with
 // integer dot products: the layout byte by byte, the products against their oracle, and the same
 // bits whatever the batch, the thread count or the group.
 #include <gtest/gtest.h>
@@ -24,79 +24,91 @@ namespace {
 
 bool cpu_has_panels() { return matmul_isa_best() >= MatmulIsa::Avx512Bf16; }
 
-TEST(Q4_0Panels, LayoutHoldsEveryBlockOnceAndZerosElsewhere) {
-  for (auto [N, K] : {std::pair<int64_t, int64_t>{1, 32}, {16, 64}, {19, 96}, {40, 2048}}) {
-    SCOPED_TRACE("N=" + std::to_string(N) + " K=" + std::to_string(K));
-    const int64_t nb = K / 32, panels = (N + 15) / 16, stride = q4_0_panel_bytes(K);
-    const std::vector<uint8_t> w = random_blocks(DType::Q4_0, N * nb, 7);
-    WeightMatrix m{w.data(), DType::Q4_0, N, K, dtype_bytes(DType::Q4_0, K)};
-    std::vector<uint8_t> p;
-    attach_q4_0_panels(m, p);
-    ASSERT_EQ(stride % 64, 0);
-    ASSERT_GE(stride, nb * 288);
-    ASSERT_EQ(p.size(), static_cast<size_t>(panels * stride));
-    std::vector<int> seen(p.size(), 0);
-    for (int64_t n = 0; n < N; ++n)
-      for (int64_t b = 0; b < nb; ++b) {
-        const auto* blk = reinterpret_cast<const BlockQ4_0*>(w.data() + n * m.row_bytes) + b;
-        const size_t base = static_cast<size_t>(n / 16 * stride), r = static_cast<size_t>(n % 16);
-        const size_t scale = base + static_cast<size_t>(nb * 256 + b * 32) + 2 * r;
-        ASSERT_EQ(0, std::memcmp(&p[scale], &blk->d, 2)) << "scale of row " << n << " block " << b;
-        seen[scale] = seen[scale + 1] = 1;
-        for (size_t g = 0; g < 4; ++g) {
-          const size_t at = base + static_cast<size_t>(b * 256) + 64 * g + 4 * r;
-          ASSERT_EQ(0, std::memcmp(&p[at], blk->qs + 4 * g, 4)) << "row " << n << " block " << b << " word " << g;
-          for (size_t i = 0; i < 4; ++i) seen[at + i] = 1;
+constexpr DType kTypes[] = {DType::Q4_0, DType::Q8_0};
+
+TEST(BlockPanels, LayoutHoldsEveryBlockOnceAndZerosElsewhere) {
+  for (DType t : kTypes)
+    for (auto [N, K] : {std::pair<int64_t, int64_t>{1, 32}, {16, 64}, {19, 96}, {40, 2048}}) {
+      SCOPED_TRACE(std::string(dtype_name(t)) + " N=" + std::to_string(N) + " K=" + std::to_string(K));
+      const bool q4 = t == DType::Q4_0;
+      const int64_t nb = K / 32, panels = (N + 15) / 16, stride = block_panel_bytes(t, K);
+      const size_t quant_bytes = q4 ? 256 : 512, words = quant_bytes / 64, block_bytes = dtype_block_bytes(t);
+      const std::vector<uint8_t> w = random_blocks(t, N * nb, 7);
+      WeightMatrix m{w.data(), t, N, K, dtype_bytes(t, K)};
+      std::vector<uint8_t> p;
+      attach_block_panels(m, p);
+      ASSERT_EQ(stride % 64, 0);
+      ASSERT_GE(static_cast<size_t>(stride), static_cast<size_t>(nb) * (quant_bytes + 32));
+      ASSERT_EQ(p.size(), static_cast<size_t>(panels * stride));
+      std::vector<int> seen(p.size(), 0);
+      for (int64_t n = 0; n < N; ++n)
+        for (int64_t b = 0; b < nb; ++b) {
+          const uint8_t* blk = w.data() + n * m.row_bytes + static_cast<size_t>(b) * block_bytes;
+          const size_t base = static_cast<size_t>(n / 16 * stride), r = static_cast<size_t>(n % 16);
+          const size_t scale = base + static_cast<size_t>(nb) * quant_bytes + static_cast<size_t>(b) * 32 + 2 * r;
+          ASSERT_EQ(0, std::memcmp(&p[scale], blk, 2)) << "scale of row " << n << " block " << b;
+          seen[scale] = seen[scale + 1] = 1;
+          for (size_t g = 0; g < words; ++g)
+            for (size_t i = 0; i < 4; ++i) {
+              const size_t at = base + static_cast<size_t>(b) * quant_bytes + 64 * g + 4 * r + i;
+              const uint8_t want = static_cast<uint8_t>(blk[2 + 4 * g + i] ^ (q4 ? 0 : 0x80));  // Q8_0: value + 128
+              ASSERT_EQ(p[at], want) << "row " << n << " block " << b << " word " << g;
+              seen[at] = 1;
+            }
+        }
+      for (size_t i = 0; i < p.size(); ++i) {
+        if (!seen[i]) {
+          ASSERT_EQ(p[i], 0) << "byte " << i << " holds no weight and should be zero";
         }
       }
-    for (size_t i = 0; i < p.size(); ++i) {
-      if (!seen[i]) {
-        ASSERT_EQ(p[i], 0) << "byte " << i << " holds no weight and should be zero";
-      }
     }
-  }
 }
 
-TEST(Q4_0Panels, RefusesOtherTypesPartialBlocksAndOverflow) {
+TEST(BlockPanels, RefusesOtherTypesPartialBlocksAndOverflow) {
   const std::vector<uint8_t> w(dtype_bytes(DType::BF16, 64 * 4), 0);
   std::vector<uint8_t> p(4096);
-  EXPECT_THROW(q4_0_panels_pack(p.data(), WeightMatrix{w.data(), DType::BF16, 4, 64, 128}), Error);
-  EXPECT_THROW(q4_0_panels_size(4, 48), Error);
-  EXPECT_THROW(q4_0_panels_size(-1, 64), Error);
-  EXPECT_THROW(q4_0_panels_size(int64_t{1} << 40, int64_t{1} << 30), Error);
-  EXPECT_THROW(q4_0_panels_size(1, INT64_MAX / 32 * 32), Error);
-  EXPECT_THROW(q4_0_panels_pack(p.data(), WeightMatrix{nullptr, DType::Q4_0, 4, 64, 36}), Error);
-  EXPECT_THROW(q4_0_panels_pack(p.data(), WeightMatrix{w.data(), DType::Q4_0, 4, 64, 20}), Error);
+  EXPECT_THROW(block_panels_pack(p.data(), WeightMatrix{w.data(), DType::BF16, 4, 64, 128}), Error);
+  EXPECT_THROW(block_panels_size(DType::Q4_K, 4, 256), Error);
+  for (DType t : kTypes) {
+    EXPECT_THROW(block_panels_size(t, 4, 48), Error);
+    EXPECT_THROW(block_panels_size(t, -1, 64), Error);
+    EXPECT_THROW(block_panels_size(t, int64_t{1} << 40, int64_t{1} << 30), Error);
+    EXPECT_THROW(block_panels_size(t, 1, INT64_MAX / 32 * 32), Error);
+    EXPECT_THROW(block_panels_pack(p.data(), WeightMatrix{nullptr, t, 4, 64, dtype_bytes(t, 64)}), Error);
+    EXPECT_THROW(block_panels_pack(p.data(), WeightMatrix{w.data(), t, 4, 64, 20}), Error);
+  }
 }
 
 // N = 19 leaves a partial panel; T = 6 a partial tile of x rows; K = 4608 crosses the in-place
 // kernels' 2048-value blocks.
-TEST(Q4_0Panels, FastProductsMatchTheirOracle) {
+TEST(BlockPanels, FastProductsMatchTheirOracle) {
   if (!cpu_has_panels()) GTEST_SKIP() << "CPU lacks AVX512_VNNI";
   matmul_test::MatmulSettingsGuard guard;
   matmul_set_isa(MatmulIsa::Avx512Bf16);
-  for (int64_t K : {int64_t{64}, int64_t{768}, int64_t{4608}}) expect_integer_dots_match_oracle(DType::Q4_0, K, true);
+  for (DType t : kTypes)
+    for (int64_t K : {int64_t{64}, int64_t{768}, int64_t{4608}}) expect_integer_dots_match_oracle(t, K, true);
 }
 
 // A generated token (T == 1) reads the panels as a batch does, so its bits are its row's in the
 // batch; one or two threads, one call per matrix or a group: the same bits too. Exact mode and a
 // weaker instruction set ignore the panels (they equal the unpacked matrix's results), and so
 // does a K the integer path does not take (not a multiple of 64).
-TEST(Q4_0Panels, SameBitsAloneInABatchInAGroupOnAnyThreadCount) {
+TEST(BlockPanels, SameBitsAloneInABatchInAGroupOnAnyThreadCount) {
   if (!cpu_has_panels()) GTEST_SKIP() << "CPU lacks AVX512_VNNI";
   matmul_test::MatmulSettingsGuard guard;
   matmul_set_isa(MatmulIsa::Avx512Bf16);
   const int saved = omp_get_max_threads();
+  for (DType type : kTypes)
   for (int64_t K : {int64_t{96}, int64_t{128}, int64_t{4160}}) {
     const int64_t N = 37, T = 13, No = 70;
-    SCOPED_TRACE("K=" + std::to_string(K));
-    const std::vector<uint8_t> w = random_blocks(DType::Q4_0, N * K / 32, 11), wo = random_blocks(DType::Q4_0, No * K / 32, 12);
-    const size_t row = dtype_bytes(DType::Q4_0, K);
-    WeightMatrix m{w.data(), DType::Q4_0, N, K, row}, mo{wo.data(), DType::Q4_0, No, K, row};
+    SCOPED_TRACE(std::string(dtype_name(type)) + " K=" + std::to_string(K));
+    const std::vector<uint8_t> w = random_blocks(type, N * K / 32, 11), wo = random_blocks(type, No * K / 32, 12);
+    const size_t row = dtype_bytes(type, K);
+    WeightMatrix m{w.data(), type, N, K, row}, mo{wo.data(), type, No, K, row};
     const WeightMatrix unpacked = m;
     std::vector<uint8_t> pm, po;
-    attach_q4_0_panels(m, pm);
-    attach_q4_0_panels(mo, po);
+    attach_block_panels(m, pm);
+    attach_block_panels(mo, po);
     std::vector<float> x = matmul_test::make_x(T, K, 13), batch(T * N), alone(N), y(T * N), yo(T * No), ro(T * No);
     omp_set_num_threads(2);
     // 37 rows: a lone row reads 3 panels side by side, the last one partial; 70: 4, then 1.

@@ -1,0 +1,73 @@
+// Q4_0 and Q8_0 weights repacked into the fast path's panels (layout in kernels/matmul.h): the
+// same bytes as the file's blocks, the quants transposed 4 bytes at a time across 16 rows (Q8_0's
+// plus 128) and the scales gathered after them, so that the integer kernel loads 16 rows' quants
+// and scales in whole vectors. Done once per matrix when a model is prepared for fast products.
+#include <omp.h>
+
+#include <cstdint>
+#include <cstring>
+#include <string>
+
+#include "kernels/matmul.h"
+#include "kernels/quants.h"
+#include "util/error.h"
+
+namespace optipfair {
+namespace {
+
+constexpr int64_t kBlockScaleBytes = kBlockPanelRows * 2;
+
+// Bytes of one block's quants for the panel's 16 rows.
+int64_t block_quant_bytes(DType t) { return kBlockPanelRows * (t == DType::Q4_0 ? 16 : 32); }
+
+}  // namespace
+
+bool block_panels_take(DType t) { return t == DType::Q4_0 || t == DType::Q8_0; }
+
+int64_t block_panel_bytes(DType t, int64_t cols) {
+  return (cols / 32 * (block_quant_bytes(t) + kBlockScaleBytes) + 63) / 64 * 64;
+}
+
+size_t block_panels_size(DType t, int64_t rows, int64_t cols) {
+  if (!block_panels_take(t)) throw Error(std::string("only Q4_0 and Q8_0 weights are packed into block panels, not ") + dtype_name(t) + ".");
+  if (rows < 0 || cols < 0) throw Error("cannot pack a weight matrix of negative shape.");
+  if (cols % 32 != 0) throw Error("a " + std::string(dtype_name(t)) + " matrix's rows must hold whole blocks of 32 values, not " + std::to_string(cols) + ".");
+  const int64_t panels = (rows + kBlockPanelRows - 1) / kBlockPanelRows;
+  int64_t bytes = 0;
+  if (cols > INT64_MAX / 32 || __builtin_mul_overflow(panels, block_panel_bytes(t, cols), &bytes))
+    throw Error("a weight matrix of " + std::to_string(rows) + " x " + std::to_string(cols) +
+                " values is too large to pack.");
+  return static_cast<size_t>(bytes);
+}
+
+void block_panels_pack(uint8_t* dst, const WeightMatrix& w) {
+  block_panels_size(w.dtype, w.rows, w.cols);  // the checks
+  const bool q4 = w.dtype == DType::Q4_0;
+  const int64_t nb = w.cols / 32, stride = block_panel_bytes(w.dtype, w.cols), quant_bytes = block_quant_bytes(w.dtype);
+  const size_t block_bytes = q4 ? sizeof(BlockQ4_0) : sizeof(BlockQ8_0);
+  if (w.rows > 0 && nb > 0 && (w.data == nullptr || w.row_bytes < static_cast<size_t>(nb) * block_bytes))
+    throw Error("cannot pack a weight matrix without data or with rows shorter than its columns.");
+  const int64_t panels = (w.rows + kBlockPanelRows - 1) / kBlockPanelRows, words = quant_bytes / 64;
+  const auto* base = static_cast<const uint8_t*>(w.data);
+#pragma omp parallel for schedule(static) if (static_cast<int64_t>(w.rows) * w.cols >= (int64_t{1} << 20))
+  for (int64_t pi = 0; pi < panels; ++pi) {
+    uint8_t* quants = dst + pi * stride;
+    std::memset(quants, 0, static_cast<size_t>(stride));  // rows past the last, the padding to 64 bytes
+    uint8_t* scales = quants + nb * quant_bytes;
+    for (int64_t r = 0; r < kBlockPanelRows && pi * kBlockPanelRows + r < w.rows; ++r) {
+      const uint8_t* row = base + static_cast<size_t>(pi * kBlockPanelRows + r) * w.row_bytes;
+      for (int64_t b = 0; b < nb; ++b) {
+        const uint8_t* blk = row + static_cast<size_t>(b) * block_bytes;  // the f16 scale first in both
+        std::memcpy(scales + b * kBlockScaleBytes + 2 * r, blk, 2);
+        for (int64_t g = 0; g < words; ++g) {
+          uint8_t* out = quants + b * quant_bytes + 64 * g + 4 * r;
+          std::memcpy(out, blk + 2 + 4 * g, 4);
+          if (!q4)
+            for (int i = 0; i < 4; ++i) out[i] ^= 0x80;  // int8 + 128: vpdpbusd's unsigned side
+        }
+      }
+    }
+  }
+}
+
+}  // namespace optipfair
