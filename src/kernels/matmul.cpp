@@ -193,7 +193,8 @@ void matmul_group(std::span<const MatmulOutput> outputs, const float* x, int64_t
     x_q8_0.resize(static_cast<size_t>(T * q8_0_pairs));
     for (int64_t t = 0; t < T; ++t) detail::quantize_x_q8_0(x + t * K, K, x_q8_0.data() + t * q8_0_pairs);
   }
-  // Q4_0 and Q8_0 from panels (block_panels_pack) meet x as signed blocks, converted from the pairs above.
+  // Q4_0 and Q8_0 from panels (block_panels_pack) meet x as signed blocks, converted from the pairs
+  // above rather than rounded again, so both paths see the same x (a pass over T * K bytes).
   auto block_panels = [&](const MatmulOutput& o) { return block_panels_take(o.w.dtype) && o.w.panels && integer_dots(o.w.dtype); };
   thread_local std::vector<detail::XBlockQ8_0> x_q8_0s;
   if (std::any_of(outputs.begin(), outputs.end(), block_panels)) {
@@ -202,14 +203,15 @@ void matmul_group(std::span<const MatmulOutput> outputs, const float* x, int64_t
   }
 
   // Work items: blocks of kRowBlock weight rows (one panel of kPanelRows for
-  // packed BF16 weights) times chunks of x's rows. A
+  // packed BF16 weights, 4 panels of kBlockPanelRows for Q4_0/Q8_0) times
+  // chunks of x's rows. A
   // chunk bounds the x rows a kernel runs against its weight rows, kept in L2
   // (512 KB per K block: 128 rows of bf16 or 64 of float32); chunks are of
   // equal size, give or take a row. Results do not depend on the split: every
   // y element is summed in the same order whichever item computes it.
   //  - bf16 x (the fast path, compute at ~2x the float32 rate) and panels: all
-  //    chunks of a row block one after the other, so each weight comes from memory once
-  //    per call and the threads share the weights rather than each streaming
+  //    chunks of a row block one after the other, so each weight comes from
+  //    memory once per call and the threads share the weights rather than each streaming
   //    all of them (figures in docs/performance.md).
   //  - float32 x: chunk after chunk (each x panel stays in L2 while the weights
   //    stream past), which measured 3-6 % faster there than row-block order.
