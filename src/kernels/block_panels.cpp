@@ -1,7 +1,8 @@
 // Q4_0 and Q8_0 weights repacked into the fast path's panels (layout in kernels/matmul.h): the
-// same bytes as the file's blocks, the quants transposed 4 bytes at a time across 16 rows (Q8_0's
-// plus 128) and the scales gathered after them, so that the integer kernel loads 16 rows' quants
-// and scales in whole vectors. Done once per matrix when a model is prepared for fast products.
+// same bytes as the file's blocks, per block of 32 columns the quants transposed 4 bytes at a time
+// across 16 rows (Q8_0's plus 128) and then the 16 rows' scales, so that the integer kernel loads
+// 16 rows' quants and scales in whole vectors from one stream. Done once per matrix when a model is
+// prepared for fast products.
 #include <omp.h>
 
 #include <cstdint>
@@ -17,7 +18,7 @@ namespace {
 
 constexpr int64_t kBlockScaleBytes = kBlockPanelRows * 2;
 
-// Bytes of one block's quants for the panel's 16 rows.
+// Bytes of one block's quants for the panel's 16 rows; their scales follow.
 int64_t block_quant_bytes(DType t) { return kBlockPanelRows * (t == DType::Q4_0 ? 16 : 32); }
 
 }  // namespace
@@ -51,16 +52,16 @@ void block_panels_pack(uint8_t* dst, const WeightMatrix& w) {
   const auto* base = static_cast<const uint8_t*>(w.data);
 #pragma omp parallel for schedule(static) if (static_cast<int64_t>(w.rows) * w.cols >= (int64_t{1} << 20))
   for (int64_t pi = 0; pi < panels; ++pi) {
-    uint8_t* quants = dst + pi * stride;
-    std::memset(quants, 0, static_cast<size_t>(stride));  // rows past the last, the padding to 64 bytes
-    uint8_t* scales = quants + nb * quant_bytes;
+    uint8_t* panel = dst + pi * stride;
+    std::memset(panel, 0, static_cast<size_t>(stride));  // rows past the last, the padding to 64 bytes
     for (int64_t r = 0; r < kBlockPanelRows && pi * kBlockPanelRows + r < w.rows; ++r) {
       const uint8_t* row = base + static_cast<size_t>(pi * kBlockPanelRows + r) * w.row_bytes;
       for (int64_t b = 0; b < nb; ++b) {
         const uint8_t* blk = row + static_cast<size_t>(b) * block_bytes;  // the f16 scale first in both
-        std::memcpy(scales + b * kBlockScaleBytes + 2 * r, blk, 2);
+        uint8_t* quants = panel + b * (quant_bytes + kBlockScaleBytes);
+        std::memcpy(quants + quant_bytes + 2 * r, blk, 2);
         for (int64_t g = 0; g < words; ++g) {
-          uint8_t* out = quants + b * quant_bytes + 64 * g + 4 * r;
+          uint8_t* out = quants + 64 * g + 4 * r;
           std::memcpy(out, blk + 2 + 4 * g, 4);
           if (!q4)
             for (int i = 0; i < 4; ++i) out[i] ^= 0x80;  // int8 + 128: vpdpbusd's unsigned side

@@ -203,8 +203,8 @@ void matmul_group(std::span<const MatmulOutput> outputs, const float* x, int64_t
   }
 
   // Work items: blocks of kRowBlock weight rows (one panel of kPanelRows for
-  // packed BF16 weights, 4 panels of kBlockPanelRows for Q4_0/Q8_0) times
-  // chunks of x's rows. A
+  // packed BF16 weights, of kBlockPanelRows for Q4_0/Q8_0) times chunks of x's
+  // rows. A
   // chunk bounds the x rows a kernel runs against its weight rows, kept in L2
   // (512 KB per K block: 128 rows of bf16 or 64 of float32); chunks are of
   // equal size, give or take a row. Results do not depend on the split: every
@@ -256,11 +256,11 @@ void matmul_group(std::span<const MatmulOutput> outputs, const float* x, int64_t
       if (per_32(o.w.dtype)) p.a.x_q8_0 = x_q8_0.data();
       else p.a.x_q8k = x_q8k.data();
       p.rows = detail::matmul_rows_int8_avx512vnni;
-      if (block_panels(o)) {  // a work item is 4 panels, which a lone row reads side by side
+      if (block_panels(o)) {  // a work item is one panel
         p.a.panels = o.w.panels;
         p.a.x_q8_0s = x_q8_0s.data();
         p.rows = detail::matmul_rows_block_panels_avx512vnni;
-        p.row_block = 4 * kBlockPanelRows;
+        p.row_block = kBlockPanelRows;
       }
     }
     p.widen_first = dtype_is_quantized(o.w.dtype) && o.w.dtype != DType::Q8_0 && !int8_x;

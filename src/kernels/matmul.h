@@ -63,13 +63,14 @@ size_t bf16_panels_size(int64_t rows, int64_t cols);
 void bf16_panels_pack(uint16_t* dst, const WeightMatrix& w);
 
 // Q4_0 and Q8_0 weights repacked for the fast path's integer outer-product kernel, no larger than
-// in the file: panels of kBlockPanelRows rows. For each block b of 32 columns, the 16 rows' quants
-// as vectors of 64 bytes, vector g holding 4 bytes of each row (row r at bytes 4r..4r+3): for
-// Q4_0 4 vectors, bytes 4g..4g+3 of each row's 16 (so the low nibbles are values 4g..4g+3 and the
-// high nibbles values 16 + 4g.., Q4_0's own pairing); for Q8_0 8 vectors, values 4g..4g+3 plus
-// 128 (unsigned bytes). After the last block, each block's 16 scales (float16, row order). Rows
-// past the matrix's last are zero. Panel i starts at byte i * block_panel_bytes(type, cols), a
-// multiple of 64.
+// in the file: panels of kBlockPanelRows rows. For each block b of 32 columns in turn, the 16 rows'
+// quants as vectors of 64 bytes, vector g holding 4 bytes of each row (row r at bytes 4r..4r+3):
+// for Q4_0 4 vectors, bytes 4g..4g+3 of each row's 16 (so the low nibbles are values 4g..4g+3 and
+// the high nibbles values 16 + 4g.., Q4_0's own pairing); for Q8_0 8 vectors, values 4g..4g+3
+// plus 128 (unsigned bytes); then the block's 16 scales (float16, row order). Block b starts at
+// byte b * (288 or 544) of its panel (Q4_0, Q8_0), so a panel is one stream. Rows past the
+// matrix's last are zero. Panel i starts at byte i * block_panel_bytes(type, cols), a multiple of
+// 64.
 constexpr int64_t kBlockPanelRows = 16;
 bool block_panels_take(DType t);  // Q4_0 and Q8_0
 int64_t block_panel_bytes(DType t, int64_t cols);

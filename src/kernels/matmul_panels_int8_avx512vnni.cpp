@@ -3,17 +3,17 @@
 // 16 rows' quants as unsigned bytes (Q4_0: 4 loads unpacked by and/shift; Q8_0: 8 loads, packed as
 // value + 128) meet each x row's 4 matching values broadcast into vpdpbusd (x the signed side), so
 // a block's 16 integer dot products land in the 16 rows' own lanes; the bytes' offset (8 or 128)
-// comes off as offset * (the x block's sum), the rows' 16 scales are one float16 load, and no
-// horizontal sums remain. In place, each row's blocks are 18 or 34 bytes apart and every pair of
-// blocks needs its own unpacking, offset and scale shuffles for 64 multiply-adds
-// (quants_vnni.cpp): several times the instructions per multiply-add.
+// comes off as offset * (the x block's sum), the rows' 16 scales (stored right after the block's
+// quants) are one float16 load, and no horizontal sums remain. In place, each row's blocks are 18
+// or 34 bytes apart and every pair of blocks needs its own unpacking, offset and scale shuffles
+// for 64 multiply-adds (quants_vnni.cpp): several times the instructions per multiply-add.
 //
-// A lone row (a generated token) reads up to 4 panels side by side: 4 streams of weights kept its
-// generation 1.08-1.16x faster than 1 (docs/performance.md); a batch takes one panel at a time
-// against up to 8 x rows. Either way every output adds its blocks in order into one lane of one
-// accumulator through the same operations (the integer part of a block is exact), so a row alone
-// gives the same bits as inside a batch. Compiled for AVX-512 through a pragma after every
-// #include (see matmul_avx512.cpp for why).
+// A panel is read front to back, one stream, by up to 8 x rows at once; a lone row (a generated
+// token) is the 1-row case of the same loop. Reading several panels side by side, or the scales
+// from a second stream after the quants, read memory 10-40 % slower (docs/performance.md). Every
+// output adds its blocks in order into one lane of one accumulator through the same operations
+// (the integer part of a block is exact), so a row alone gives the same bits as inside a batch.
+// Compiled for AVX-512 through a pragma after every #include (see matmul_avx512.cpp for why).
 #include <immintrin.h>
 
 #include <cstdint>
@@ -47,6 +47,7 @@ template <DType T>
 struct PanelType {
   static constexpr int64_t kQuantBytes = T == DType::Q4_0 ? 256 : 512;
   static constexpr uint32_t kOffset = T == DType::Q4_0 ? 8 : 128;
+  static constexpr int64_t kBlockBytes = kQuantBytes + 2 * kBlockPanelRows;  // then the 16 scales
   static void unpack(const uint8_t* q, __m512i w[8]) {
     if constexpr (T == DType::Q4_0) {
       const __m512i low4 = _mm512_set1_epi8(0x0F);
@@ -82,21 +83,17 @@ inline __m512i block_dot(const __m512i w[8], const XBlockQ8_0& xb) {
   return _mm512_add_epi32(lo, hi);
 }
 
-inline __m512 block_scales(const uint8_t* scales, int64_t b) {
-  return _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(scales + 32 * b)));
-}
-
 // y[t, 0..nvalid) for TT rows of x (nb blocks each, rows ldx blocks apart) against one panel.
 template <DType T, int TT>
 inline void panel_tile(const uint8_t* panel, int64_t nb, const XBlockQ8_0* x, int64_t ldx, float* y, int64_t ldy,
                        __mmask16 valid) {
-  const uint8_t* scales = panel + nb * PanelType<T>::kQuantBytes;
   __m512 acc[TT];
   for (int t = 0; t < TT; ++t) acc[t] = _mm512_setzero_ps();
   for (int64_t b = 0; b < nb; ++b) {
+    const uint8_t* block = panel + b * PanelType<T>::kBlockBytes;
     __m512i w[8];
-    PanelType<T>::unpack(panel + b * PanelType<T>::kQuantBytes, w);
-    const __m512 dw = block_scales(scales, b);
+    PanelType<T>::unpack(block, w);
+    const __m512 dw = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(block + PanelType<T>::kQuantBytes)));
     for (int t = 0; t < TT; ++t) {
       const XBlockQ8_0& xb = x[t * ldx + b];
       acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(block_dot<T>(w, xb)), _mm512_mul_ps(dw, _mm512_set1_ps(xb.d)), acc[t]);
@@ -105,46 +102,11 @@ inline void panel_tile(const uint8_t* panel, int64_t nb, const XBlockQ8_0* x, in
   for (int t = 0; t < TT; ++t) _mm512_mask_storeu_ps(y + t * ldy, valid, acc[t]);
 }
 
-// A lone x row against P panels at once: P independent streams of weights, each output through
-// the same operations as panel_tile<T, 1>.
-template <DType T, int P>
-inline void panels_lone(const uint8_t* panel, int64_t stride, int64_t nb, const XBlockQ8_0* x, float* y, __mmask16 last_valid) {
-  __m512 acc[P];
-  for (int p = 0; p < P; ++p) acc[p] = _mm512_setzero_ps();
-  for (int64_t b = 0; b < nb; ++b) {
-    const XBlockQ8_0& xb = x[b];
-    const __m512 dx = _mm512_set1_ps(xb.d);
-    for (int p = 0; p < P; ++p) {
-      const uint8_t* first = panel + p * stride;
-      __m512i w[8];
-      PanelType<T>::unpack(first + b * PanelType<T>::kQuantBytes, w);
-      const __m512 dw = block_scales(first + nb * PanelType<T>::kQuantBytes, b);
-      acc[p] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(block_dot<T>(w, xb)), _mm512_mul_ps(dw, dx), acc[p]);
-    }
-  }
-  for (int p = 0; p + 1 < P; ++p) _mm512_storeu_ps(y + 16 * p, acc[p]);
-  _mm512_mask_storeu_ps(y + 16 * (P - 1), last_valid, acc[P - 1]);
-}
-
 // Weight rows [n0, n1) of type T from their panels.
 template <DType T>
 void rows_from_panels(const MatmulArgs& a, int64_t n0, int64_t n1) {
   const int64_t nb = a.K / 32, stride = block_panel_bytes(T, a.K);
   const auto* all = static_cast<const uint8_t*>(a.panels);
-  if (a.T == 1) {
-    const int64_t panels = (n1 - n0 + kBlockPanelRows - 1) / kBlockPanelRows;
-    const int rest = static_cast<int>(n1 - n0 - (panels - 1) * kBlockPanelRows);
-    const auto last_valid = static_cast<__mmask16>(rest >= 16 ? 0xFFFF : (1u << rest) - 1);
-    const uint8_t* first = all + n0 / kBlockPanelRows * stride;
-    switch (panels) {
-      case 1: panels_lone<T, 1>(first, stride, nb, a.x_q8_0s, a.y + n0, last_valid); break;
-      case 2: panels_lone<T, 2>(first, stride, nb, a.x_q8_0s, a.y + n0, last_valid); break;
-      case 3: panels_lone<T, 3>(first, stride, nb, a.x_q8_0s, a.y + n0, last_valid); break;
-      case 4: panels_lone<T, 4>(first, stride, nb, a.x_q8_0s, a.y + n0, last_valid); break;
-      default: break;
-    }
-    return;
-  }
   for (int64_t p0 = n0; p0 < n1; p0 += kBlockPanelRows) {
     const uint8_t* panel = all + p0 / kBlockPanelRows * stride;
     const int64_t left = n1 - p0;

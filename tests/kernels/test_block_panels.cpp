@@ -44,13 +44,14 @@ TEST(BlockPanels, LayoutHoldsEveryBlockOnceAndZerosElsewhere) {
       for (int64_t n = 0; n < N; ++n)
         for (int64_t b = 0; b < nb; ++b) {
           const uint8_t* blk = w.data() + n * m.row_bytes + static_cast<size_t>(b) * block_bytes;
-          const size_t base = static_cast<size_t>(n / 16 * stride), r = static_cast<size_t>(n % 16);
-          const size_t scale = base + static_cast<size_t>(nb) * quant_bytes + static_cast<size_t>(b) * 32 + 2 * r;
+          // Block b of a panel: its quants, then its 16 scales.
+          const size_t base = static_cast<size_t>(n / 16 * stride) + static_cast<size_t>(b) * (quant_bytes + 32);
+          const size_t r = static_cast<size_t>(n % 16), scale = base + quant_bytes + 2 * r;
           ASSERT_EQ(0, std::memcmp(&p[scale], blk, 2)) << "scale of row " << n << " block " << b;
           seen[scale] = seen[scale + 1] = 1;
           for (size_t g = 0; g < words; ++g)
             for (size_t i = 0; i < 4; ++i) {
-              const size_t at = base + static_cast<size_t>(b) * quant_bytes + 64 * g + 4 * r + i;
+              const size_t at = base + 64 * g + 4 * r + i;
               const uint8_t want = static_cast<uint8_t>(blk[2 + 4 * g + i] ^ (q4 ? 0 : 0x80));  // Q8_0: value + 128
               ASSERT_EQ(p[at], want) << "row " << n << " block " << b << " word " << g;
               seen[at] = 1;
@@ -111,7 +112,7 @@ TEST(BlockPanels, SameBitsAloneInABatchInAGroupOnAnyThreadCount) {
     attach_block_panels(mo, po);
     std::vector<float> x = matmul_test::make_x(T, K, 13), batch(T * N), alone(N), y(T * N), yo(T * No), ro(T * No);
     omp_set_num_threads(2);
-    // 37 rows: a lone row reads 3 panels side by side, the last one partial; 70: 4, then 1.
+    // 37 rows: 2 whole panels and a partial one; 70: 4 and a partial one.
     matmul(ro.data(), x.data(), T, mo, Precision::Fast);
     std::vector<float> alone_o(No);
     for (int64_t t = 0; t < T; ++t) {
