@@ -1,8 +1,8 @@
-// Q4_0 and Q8_0 weights repacked into the fast path's panels (layout in kernels/matmul.h): the
-// same bytes as the file's blocks, per block of 32 columns the quants transposed 4 bytes at a time
-// across 16 rows (Q8_0's plus 128) and then the 16 rows' scales, so that the integer kernel loads
-// 16 rows' quants and scales in whole vectors from one stream. Done once per matrix when a model is
-// prepared for fast products.
+// Q4_0, Q8_0 and Q4_K weights repacked into the fast path's panels (layout in kernels/matmul.h):
+// the same values as the file's blocks, per block the quants transposed 4 bytes at a time across 16
+// rows (Q8_0's plus 128) and then the 16 rows' scales (Q4_K: its sub-block scales and minimums
+// unpacked to bytes), so that the integer kernel loads 16 rows' quants and scales in whole vectors
+// from one stream. Done once per matrix when a model is prepared for fast products.
 #include <omp.h>
 
 #include <cstdint>
@@ -17,22 +17,41 @@ namespace optipfair {
 namespace {
 
 constexpr int64_t kBlockScaleBytes = kBlockPanelRows * 2;
+constexpr int64_t kQ4KQuantBytes = kBlockPanelRows * 128, kQ4KSubBytes = kBlockPanelRows * 8;
 
 // Bytes of one block's quants for the panel's 16 rows; their scales follow.
 int64_t block_quant_bytes(DType t) { return kBlockPanelRows * (t == DType::Q4_0 ? 16 : 32); }
 
-}  // namespace
-
-bool block_panels_take(DType t) { return t == DType::Q4_0 || t == DType::Q8_0; }
-
-int64_t block_panel_bytes(DType t, int64_t cols) {
-  return (cols / 32 * (block_quant_bytes(t) + kBlockScaleBytes) + 63) / 64 * 64;
+// Columns of one block, and the bytes one block takes in a panel (16 rows' worth).
+int64_t unit_cols(DType t) { return t == DType::Q4_K ? kQKBlockSize : 32; }
+int64_t unit_bytes(DType t) {
+  return t == DType::Q4_K ? kQ4KQuantBytes + 2 * kQ4KSubBytes + 2 * kBlockScaleBytes : block_quant_bytes(t) + kBlockScaleBytes;
 }
 
+// Row r's Q4_K block into its place in a panel's block: its 4 x 32 quant bytes by 4-byte words
+// (word g of 32-byte chunk c to vector 8c + g), its 8 sub-block scales and minimums as bytes,
+// its two float16 super-block scales.
+void pack_q4_k(uint8_t* unit, int64_t r, const uint8_t* blk) {
+  const auto b = load_block<BlockQ4_K>(blk);
+  for (int64_t v = 0; v < 32; ++v) std::memcpy(unit + 64 * v + 4 * r, b.qs + 4 * v, 4);
+  uint8_t* sub = unit + kQ4KQuantBytes;
+  for (int j = 0; j < 8; ++j) k_scale_min(j, b.scales, sub[16 * j + r], sub[kQ4KSubBytes + 16 * j + r]);
+  std::memcpy(sub + 2 * kQ4KSubBytes + 2 * r, &b.d, 2);
+  std::memcpy(sub + 2 * kQ4KSubBytes + kBlockScaleBytes + 2 * r, &b.dmin, 2);
+}
+
+}  // namespace
+
+bool block_panels_take(DType t) { return t == DType::Q4_0 || t == DType::Q8_0 || t == DType::Q4_K; }
+
+int64_t block_panel_bytes(DType t, int64_t cols) { return (cols / unit_cols(t) * unit_bytes(t) + 63) / 64 * 64; }
+
 size_t block_panels_size(DType t, int64_t rows, int64_t cols) {
-  if (!block_panels_take(t)) throw Error(std::string("only Q4_0 and Q8_0 weights are packed into block panels, not ") + dtype_name(t) + ".");
+  if (!block_panels_take(t)) throw Error(std::string("only Q4_0, Q8_0 and Q4_K weights are packed into block panels, not ") + dtype_name(t) + ".");
   if (rows < 0 || cols < 0) throw Error("cannot pack a weight matrix of negative shape.");
-  if (cols % 32 != 0) throw Error("a " + std::string(dtype_name(t)) + " matrix's rows must hold whole blocks of 32 values, not " + std::to_string(cols) + ".");
+  if (cols % unit_cols(t) != 0)
+    throw Error("a " + std::string(dtype_name(t)) + " matrix's rows must hold whole blocks of " + std::to_string(unit_cols(t)) +
+                " values, not " + std::to_string(cols) + ".");
   const int64_t panels = (rows + kBlockPanelRows - 1) / kBlockPanelRows;
   int64_t bytes = 0;
   if (cols > INT64_MAX / 32 || __builtin_mul_overflow(panels, block_panel_bytes(t, cols), &bytes))
@@ -43,12 +62,13 @@ size_t block_panels_size(DType t, int64_t rows, int64_t cols) {
 
 void block_panels_pack(uint8_t* dst, const WeightMatrix& w) {
   block_panels_size(w.dtype, w.rows, w.cols);  // the checks
-  const bool q4 = w.dtype == DType::Q4_0;
-  const int64_t nb = w.cols / 32, stride = block_panel_bytes(w.dtype, w.cols), quant_bytes = block_quant_bytes(w.dtype);
-  const size_t block_bytes = q4 ? sizeof(BlockQ4_0) : sizeof(BlockQ8_0);
+  const bool q4 = w.dtype == DType::Q4_0, q4_k = w.dtype == DType::Q4_K;
+  const int64_t nb = w.cols / unit_cols(w.dtype), stride = block_panel_bytes(w.dtype, w.cols), step = unit_bytes(w.dtype);
+  const int64_t quant_bytes = block_quant_bytes(w.dtype), words = quant_bytes / 64;
+  const size_t block_bytes = dtype_block_bytes(w.dtype);
   if (w.rows > 0 && nb > 0 && (w.data == nullptr || w.row_bytes < static_cast<size_t>(nb) * block_bytes))
     throw Error("cannot pack a weight matrix without data or with rows shorter than its columns.");
-  const int64_t panels = (w.rows + kBlockPanelRows - 1) / kBlockPanelRows, words = quant_bytes / 64;
+  const int64_t panels = (w.rows + kBlockPanelRows - 1) / kBlockPanelRows;
   const auto* base = static_cast<const uint8_t*>(w.data);
 #pragma omp parallel for schedule(static) if (static_cast<int64_t>(w.rows) * w.cols >= (int64_t{1} << 20))
   for (int64_t pi = 0; pi < panels; ++pi) {
@@ -57,11 +77,15 @@ void block_panels_pack(uint8_t* dst, const WeightMatrix& w) {
     for (int64_t r = 0; r < kBlockPanelRows && pi * kBlockPanelRows + r < w.rows; ++r) {
       const uint8_t* row = base + static_cast<size_t>(pi * kBlockPanelRows + r) * w.row_bytes;
       for (int64_t b = 0; b < nb; ++b) {
-        const uint8_t* blk = row + static_cast<size_t>(b) * block_bytes;  // the f16 scale first in both
-        uint8_t* quants = panel + b * (quant_bytes + kBlockScaleBytes);
-        std::memcpy(quants + quant_bytes + 2 * r, blk, 2);
+        const uint8_t* blk = row + static_cast<size_t>(b) * block_bytes;
+        uint8_t* unit = panel + b * step;
+        if (q4_k) {
+          pack_q4_k(unit, r, blk);
+          continue;
+        }
+        std::memcpy(unit + quant_bytes + 2 * r, blk, 2);  // the f16 scale, first in both blocks
         for (int64_t g = 0; g < words; ++g) {
-          uint8_t* out = quants + 64 * g + 4 * r;
+          uint8_t* out = unit + 64 * g + 4 * r;
           std::memcpy(out, blk + 2 + 4 * g, 4);
           if (!q4)
             for (int i = 0; i < 4; ++i) out[i] ^= 0x80;  // int8 + 128: vpdpbusd's unsigned side

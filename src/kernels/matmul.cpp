@@ -194,16 +194,17 @@ void matmul_group(std::span<const MatmulOutput> outputs, const float* x, int64_t
     for (int64_t t = 0; t < T; ++t) detail::quantize_x_q8_0(x + t * K, K, x_q8_0.data() + t * q8_0_pairs);
   }
   // Q4_0 and Q8_0 from panels (block_panels_pack) meet x as signed blocks, converted from the pairs
-  // above rather than rounded again, so both paths see the same x (a pass over T * K bytes).
+  // above rather than rounded again, so both paths see the same x (a pass over T * K bytes); Q4_K
+  // from panels reads x_q8k as in place.
   auto block_panels = [&](const MatmulOutput& o) { return block_panels_take(o.w.dtype) && o.w.panels && integer_dots(o.w.dtype); };
   thread_local std::vector<detail::XBlockQ8_0> x_q8_0s;
-  if (std::any_of(outputs.begin(), outputs.end(), block_panels)) {
+  if (std::any_of(outputs.begin(), outputs.end(), [&](const MatmulOutput& o) { return block_panels(o) && per_32(o.w.dtype); })) {
     x_q8_0s.resize(static_cast<size_t>(T * 2 * q8_0_pairs));
     detail::x_q8_0_signed(x_q8_0.data(), T * q8_0_pairs, x_q8_0s.data());
   }
 
   // Work items: blocks of kRowBlock weight rows (one panel of kPanelRows for
-  // packed BF16 weights, of kBlockPanelRows for Q4_0/Q8_0) times chunks of x's
+  // packed BF16 weights, of kBlockPanelRows for the block types) times chunks of x's
   // rows. A
   // chunk bounds the x rows a kernel runs against its weight rows, kept in L2
   // (512 KB per K block: 128 rows of bf16 or 64 of float32); chunks are of
@@ -258,7 +259,7 @@ void matmul_group(std::span<const MatmulOutput> outputs, const float* x, int64_t
       p.rows = detail::matmul_rows_int8_avx512vnni;
       if (block_panels(o)) {  // a work item is one panel
         p.a.panels = o.w.panels;
-        p.a.x_q8_0s = x_q8_0s.data();
+        if (per_32(o.w.dtype)) p.a.x_q8_0s = x_q8_0s.data();  // Q4_K reads x_q8k
         p.rows = detail::matmul_rows_block_panels_avx512vnni;
         p.row_block = kBlockPanelRows;
       }

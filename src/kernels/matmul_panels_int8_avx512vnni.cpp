@@ -1,5 +1,5 @@
 // Q4_0 and Q8_0 weights from packed panels (block_panels_pack, layout in kernels/matmul.h) against x
-// rounded to signed 8-bit blocks: an integer outer product. Per block of 32 columns, 8 vectors of
+// rounded to signed 8-bit blocks: an integer outer product (Q4_K likewise, further down). Per block of 32 columns, 8 vectors of
 // 16 rows' quants as unsigned bytes (Q4_0: 4 loads unpacked by and/shift; Q8_0: 8 loads, packed as
 // value + 128) meet each x row's 4 matching values broadcast into vpdpbusd (x the signed side), so
 // a block's 16 integer dot products land in the 16 rows' own lanes; the bytes' offset (8 or 128)
@@ -102,10 +102,70 @@ inline void panel_tile(const uint8_t* panel, int64_t nb, const XBlockQ8_0* x, in
   for (int t = 0; t < TT; ++t) _mm512_mask_storeu_ps(y + t * ldy, valid, acc[t]);
 }
 
+// Q4_K (block of 256 columns = 8 sub-blocks of 32; layout in kernels/matmul.h): 32 vectors of 16
+// rows' quant bytes, vector 8c + g holding bytes 4g..4g+3 of each row's 32-byte chunk c (low
+// nibbles: sub-block 2c, high: 2c + 1), then the 8 sub-blocks' scales and minimums as bytes (16
+// each), then d and dmin (float16). A value is d * sc_j * q - dmin * m_j, so per x row the block
+// is d * dx * sum_j sc_j * (q . x)_j - dmin * dx * sum_j m_j * (sum of x)_j, both sums exact in
+// int32 (at most 8 * 63 * 32 * 15 * 127 and 8 * 63 * 32 * 127).
+constexpr int64_t kQ4KQuant = 2048, kQ4KSub = 128, kQ4KBlock = kQ4KQuant + 2 * kQ4KSub + 64;
+
+template <int TT>
+inline void q4_k_tile(const uint8_t* panel, int64_t nb, const XBlockQ8K* x, int64_t ldx, float* y, int64_t ldy,
+                      __mmask16 valid) {
+  const __m512i low4 = _mm512_set1_epi8(0x0F);
+  __m512 acc[TT];
+  for (int t = 0; t < TT; ++t) acc[t] = _mm512_setzero_ps();
+  for (int64_t b = 0; b < nb; ++b) {
+    const uint8_t* block = panel + b * kQ4KBlock;
+    const uint8_t* sub = block + kQ4KQuant;
+    __m512i isum[TT];
+    for (int t = 0; t < TT; ++t) isum[t] = _mm512_setzero_si512();
+    for (int j = 0; j < 8; ++j) {
+      __m512i w[8];
+      for (int g = 0; g < 8; ++g) {
+        const __m512i raw = _mm512_loadu_si512(block + 512 * (j / 2) + 64 * g);
+        w[g] = _mm512_and_si512(j % 2 ? _mm512_srli_epi16(raw, 4) : raw, low4);
+      }
+      const __m512i sc = _mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(sub + 16 * j)));
+      for (int t = 0; t < TT; ++t) {
+        const int8_t* xq = x[t * ldx + b].q + 32 * j;
+        __m512i lo = _mm512_setzero_si512(), hi = _mm512_setzero_si512();
+        for (int g = 0; g < 4; ++g) {
+          lo = _mm512_dpbusd_epi32(lo, w[g], x_word(xq + 4 * g));
+          hi = _mm512_dpbusd_epi32(hi, w[g + 4], x_word(xq + 16 + 4 * g));
+        }
+        isum[t] = _mm512_add_epi32(isum[t], _mm512_mullo_epi32(sc, _mm512_add_epi32(lo, hi)));
+      }
+    }
+    const __m512 d = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(sub + 2 * kQ4KSub)));
+    const __m512 dmin = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(sub + 2 * kQ4KSub + 32)));
+    for (int t = 0; t < TT; ++t) {
+      const XBlockQ8K& xb = x[t * ldx + b];
+      __m512i msum = _mm512_setzero_si512();
+      for (int j = 0; j < 8; ++j) {
+        const __m512i m = _mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(sub + kQ4KSub + 16 * j)));
+        msum = _mm512_add_epi32(msum, _mm512_mullo_epi32(m, _mm512_set1_epi32(xb.sum32[j])));
+      }
+      const __m512 dx = _mm512_set1_ps(xb.d);
+      acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum[t]), _mm512_mul_ps(d, dx), acc[t]);
+      acc[t] = _mm512_fnmadd_ps(_mm512_cvtepi32_ps(msum), _mm512_mul_ps(dmin, dx), acc[t]);
+    }
+  }
+  for (int t = 0; t < TT; ++t) _mm512_mask_storeu_ps(y + t * ldy, valid, acc[t]);
+}
+
+// TT rows of x from row t against one panel of type T.
+template <DType T, int TT>
+inline void tile(const MatmulArgs& a, const uint8_t* panel, int64_t nb, int64_t t, float* y, __mmask16 valid) {
+  if constexpr (T == DType::Q4_K) q4_k_tile<TT>(panel, nb, a.x_q8k + t * nb, nb, y, a.ldy, valid);
+  else panel_tile<T, TT>(panel, nb, a.x_q8_0s + t * nb, nb, y, a.ldy, valid);
+}
+
 // Weight rows [n0, n1) of type T from their panels.
 template <DType T>
 void rows_from_panels(const MatmulArgs& a, int64_t n0, int64_t n1) {
-  const int64_t nb = a.K / 32, stride = block_panel_bytes(T, a.K);
+  const int64_t nb = a.K / (T == DType::Q4_K ? 256 : 32), stride = block_panel_bytes(T, a.K);
   const auto* all = static_cast<const uint8_t*>(a.panels);
   for (int64_t p0 = n0; p0 < n1; p0 += kBlockPanelRows) {
     const uint8_t* panel = all + p0 / kBlockPanelRows * stride;
@@ -113,17 +173,16 @@ void rows_from_panels(const MatmulArgs& a, int64_t n0, int64_t n1) {
     const auto valid = static_cast<__mmask16>(left >= 16 ? 0xFFFF : (1u << left) - 1);
     float* y = a.y + p0;
     int64_t t = 0;
-    for (; t + kTileT <= a.T; t += kTileT) panel_tile<T, kTileT>(panel, nb, a.x_q8_0s + t * nb, nb, y + t * a.ldy, a.ldy, valid);
-    const XBlockQ8_0* xt = a.x_q8_0s + t * nb;
+    for (; t + kTileT <= a.T; t += kTileT) tile<T, kTileT>(a, panel, nb, t, y + t * a.ldy, valid);
     float* yt = y + t * a.ldy;
     switch (a.T - t) {
-      case 1: panel_tile<T, 1>(panel, nb, xt, nb, yt, a.ldy, valid); break;
-      case 2: panel_tile<T, 2>(panel, nb, xt, nb, yt, a.ldy, valid); break;
-      case 3: panel_tile<T, 3>(panel, nb, xt, nb, yt, a.ldy, valid); break;
-      case 4: panel_tile<T, 4>(panel, nb, xt, nb, yt, a.ldy, valid); break;
-      case 5: panel_tile<T, 5>(panel, nb, xt, nb, yt, a.ldy, valid); break;
-      case 6: panel_tile<T, 6>(panel, nb, xt, nb, yt, a.ldy, valid); break;
-      case 7: panel_tile<T, 7>(panel, nb, xt, nb, yt, a.ldy, valid); break;
+      case 1: tile<T, 1>(a, panel, nb, t, yt, valid); break;
+      case 2: tile<T, 2>(a, panel, nb, t, yt, valid); break;
+      case 3: tile<T, 3>(a, panel, nb, t, yt, valid); break;
+      case 4: tile<T, 4>(a, panel, nb, t, yt, valid); break;
+      case 5: tile<T, 5>(a, panel, nb, t, yt, valid); break;
+      case 6: tile<T, 6>(a, panel, nb, t, yt, valid); break;
+      case 7: tile<T, 7>(a, panel, nb, t, yt, valid); break;
       default: break;
     }
   }
@@ -144,6 +203,7 @@ void x_q8_0_signed(const XPairQ8_0* pairs, int64_t n_pairs, XBlockQ8_0* out) {
 void matmul_rows_block_panels_avx512vnni(const MatmulArgs& a, int64_t n0, int64_t n1) {
   if (a.dtype == DType::Q4_0) rows_from_panels<DType::Q4_0>(a, n0, n1);
   else if (a.dtype == DType::Q8_0) rows_from_panels<DType::Q8_0>(a, n0, n1);
+  else if (a.dtype == DType::Q4_K) rows_from_panels<DType::Q4_K>(a, n0, n1);
 }
 
 }  // namespace optipfair::detail

@@ -28,9 +28,9 @@ void release_mapped(const Model& model, const uint8_t* begin, const uint8_t* end
   }
 }
 
-// Packs t when it is a BF16, Q4_0 or Q8_0 matrix without matching panels; returns its panels'
-// bytes (0 if none). Q4_0 and Q8_0 are packed when the fast path multiplies them with integer dot
-// products (K a multiple of 64, matmul.cpp).
+// Packs t when it is a BF16, Q4_0, Q8_0 or Q4_K matrix without matching panels; returns its
+// panels' bytes (0 if none). The block types are packed when the fast path multiplies them with
+// integer dot products (K a multiple of 64, matmul.cpp).
 size_t pack_tensor(const Model& model, Tensor& t) {
   if (!t.present() || t.shape.size() != 2) return 0;
   const bool bf16 = t.dtype == DType::BF16, blocks = block_panels_take(t.dtype) && t.cols() % 64 == 0;

@@ -1,8 +1,9 @@
-// Preparing a model's BF16, Q4_0 and Q8_0 weights for fast products: each projection packed once into
-// the panels the AVX512_BF16 / AVX512_VNNI kernels multiply from (kernels/matmul.h), 1.5-2x faster
-// at prompt lengths than reading the rows in place for BF16, more for Q4_0 and Q8_0 (docs/performance.md). The panels are a second copy of those weights
-// in anonymous memory; the mapped originals stay for the exact path, embeddings and saving, and
-// once packed the fast path no longer reads them (clean file pages the kernel may reclaim).
+// Preparing a model's BF16, Q4_0, Q8_0 and Q4_K weights for fast products: each projection packed
+// once into the panels the AVX512_BF16 / AVX512_VNNI kernels multiply from (kernels/matmul.h),
+// 1.5-2x faster at prompt lengths than reading the rows in place for BF16, 2-2.7x for the block
+// types (docs/performance.md). The panels are a second copy of those weights in anonymous memory;
+// the mapped originals stay for the exact path, embeddings and saving, and once packed the fast
+// path no longer reads them (clean file pages the kernel may reclaim).
 #pragma once
 #include <cstddef>
 
@@ -10,9 +11,9 @@
 
 namespace optipfair {
 
-// Packs every BF16, Q4_0 or Q8_0 matrix the forward pass multiplies (q, k, v, o, gate, up, down and the LM head)
-// that has no matching panels yet, when the CPU multiplies from panels (matmul_isa() is
-// avx512bf16); otherwise changes nothing. Returns the bytes of panels the model now holds. Exact
+// Packs every BF16, Q4_0, Q8_0 or Q4_K matrix the forward pass multiplies (q, k, v, o, gate, up,
+// down and the LM head) that has no matching panels yet, when the CPU multiplies from panels
+// (matmul_isa() is avx512bf16); otherwise changes nothing. Returns the bytes of panels the model now holds. Exact
 // mode ignores them, so commands that run only exact products need not call it.
 size_t model_pack_panels(Model& model);
 

@@ -1,6 +1,6 @@
-// Q4_0 and Q8_0 weights packed into panels (block_panels_pack) and multiplied from them in fast mode with
-// integer dot products: the layout byte by byte, the products against their oracle, and the same
-// bits whatever the batch, the thread count or the group.
+// Q4_0, Q8_0 and Q4_K weights packed into panels (block_panels_pack) and multiplied from them in fast
+// mode with integer dot products: the layout byte by byte, the products against their oracle, and
+// the same bits whatever the batch, the thread count or the group.
 #include <gtest/gtest.h>
 #include <omp.h>
 
@@ -24,10 +24,10 @@ namespace {
 
 bool cpu_has_panels() { return matmul_isa_best() >= MatmulIsa::Avx512Bf16; }
 
-constexpr DType kTypes[] = {DType::Q4_0, DType::Q8_0};
+constexpr DType kTypes[] = {DType::Q4_0, DType::Q8_0, DType::Q4_K};
 
 TEST(BlockPanels, LayoutHoldsEveryBlockOnceAndZerosElsewhere) {
-  for (DType t : kTypes)
+  for (DType t : {DType::Q4_0, DType::Q8_0})
     for (auto [N, K] : {std::pair<int64_t, int64_t>{1, 32}, {16, 64}, {19, 96}, {40, 2048}}) {
       SCOPED_TRACE(std::string(dtype_name(t)) + " N=" + std::to_string(N) + " K=" + std::to_string(K));
       const bool q4 = t == DType::Q4_0;
@@ -65,18 +65,59 @@ TEST(BlockPanels, LayoutHoldsEveryBlockOnceAndZerosElsewhere) {
     }
 }
 
+// Q4_K: per block of 256 columns, 32 vectors of the 16 rows' quant bytes by 4-byte words, the 8
+// sub-blocks' scales and minimums unpacked to one byte each (16 rows per sub-block), then d and dmin.
+TEST(BlockPanels, Q4KLayoutHoldsQuantsScalesAndMinimumsOnce) {
+  const int64_t N = 19, K = 512, nb = K / 256, panels = (N + 15) / 16, stride = block_panel_bytes(DType::Q4_K, K);
+  const size_t unit = 2048 + 256 + 64;
+  const std::vector<uint8_t> w = random_blocks(DType::Q4_K, N * nb, 8);
+  WeightMatrix m{w.data(), DType::Q4_K, N, K, dtype_bytes(DType::Q4_K, K)};
+  std::vector<uint8_t> p;
+  attach_block_panels(m, p);
+  ASSERT_EQ(stride % 64, 0);
+  ASSERT_EQ(p.size(), static_cast<size_t>(panels * stride));
+  std::vector<int> seen(p.size(), 0);
+  auto expect_at = [&](size_t at, uint8_t want, const char* what, int64_t n, int64_t b) {
+    ASSERT_EQ(p[at], want) << what << " of row " << n << " block " << b;
+    seen[at] = 1;
+  };
+  for (int64_t n = 0; n < N; ++n)
+    for (int64_t b = 0; b < nb; ++b) {
+      const auto blk = load_block<BlockQ4_K>(w.data() + n * m.row_bytes + static_cast<size_t>(b) * sizeof(BlockQ4_K));
+      const size_t base = static_cast<size_t>(n / 16 * stride) + static_cast<size_t>(b) * unit, r = static_cast<size_t>(n % 16);
+      for (size_t v = 0; v < 32; ++v)
+        for (size_t i = 0; i < 4; ++i) expect_at(base + 64 * v + 4 * r + i, blk.qs[4 * v + i], "quant", n, b);
+      for (int j = 0; j < 8; ++j) {
+        uint8_t sc = 0, mn = 0;
+        k_scale_min(j, blk.scales, sc, mn);
+        expect_at(base + 2048 + 16 * static_cast<size_t>(j) + r, sc, "scale", n, b);
+        expect_at(base + 2048 + 128 + 16 * static_cast<size_t>(j) + r, mn, "minimum", n, b);
+      }
+      for (size_t i = 0; i < 2; ++i) {
+        expect_at(base + 2048 + 256 + 2 * r + i, reinterpret_cast<const uint8_t*>(&blk.d)[i], "d", n, b);
+        expect_at(base + 2048 + 256 + 32 + 2 * r + i, reinterpret_cast<const uint8_t*>(&blk.dmin)[i], "dmin", n, b);
+      }
+    }
+  for (size_t i = 0; i < p.size(); ++i) {
+    if (!seen[i]) {
+      ASSERT_EQ(p[i], 0) << "byte " << i << " holds no weight and should be zero";
+    }
+  }
+}
+
 TEST(BlockPanels, RefusesOtherTypesPartialBlocksAndOverflow) {
   const std::vector<uint8_t> w(dtype_bytes(DType::BF16, 64 * 4), 0);
   std::vector<uint8_t> p(4096);
   EXPECT_THROW(block_panels_pack(p.data(), WeightMatrix{w.data(), DType::BF16, 4, 64, 128}), Error);
-  EXPECT_THROW(block_panels_size(DType::Q4_K, 4, 256), Error);
+  EXPECT_THROW(block_panels_size(DType::Q6_K, 4, 256), Error);
   for (DType t : kTypes) {
-    EXPECT_THROW(block_panels_size(t, 4, 48), Error);
-    EXPECT_THROW(block_panels_size(t, -1, 64), Error);
+    const int64_t u = dtype_block_elements(t);  // columns of one block
+    EXPECT_THROW(block_panels_size(t, 4, u + 16), Error);
+    EXPECT_THROW(block_panels_size(t, -1, 2 * u), Error);
     EXPECT_THROW(block_panels_size(t, int64_t{1} << 40, int64_t{1} << 30), Error);
-    EXPECT_THROW(block_panels_size(t, 1, INT64_MAX / 32 * 32), Error);
-    EXPECT_THROW(block_panels_pack(p.data(), WeightMatrix{nullptr, t, 4, 64, dtype_bytes(t, 64)}), Error);
-    EXPECT_THROW(block_panels_pack(p.data(), WeightMatrix{w.data(), t, 4, 64, 20}), Error);
+    EXPECT_THROW(block_panels_size(t, 1, INT64_MAX / 256 * 256), Error);
+    EXPECT_THROW(block_panels_pack(p.data(), WeightMatrix{nullptr, t, 4, 2 * u, dtype_bytes(t, 2 * u)}), Error);
+    EXPECT_THROW(block_panels_pack(p.data(), WeightMatrix{w.data(), t, 4, 2 * u, 20}), Error);
   }
 }
 
@@ -87,7 +128,8 @@ TEST(BlockPanels, FastProductsMatchTheirOracle) {
   matmul_test::MatmulSettingsGuard guard;
   matmul_set_isa(MatmulIsa::Avx512Bf16);
   for (DType t : kTypes)
-    for (int64_t K : {int64_t{64}, int64_t{768}, int64_t{4608}}) expect_integer_dots_match_oracle(t, K, true);
+    for (int64_t K : {int64_t{64}, int64_t{256}, int64_t{768}, int64_t{4608}})
+      if (K % dtype_block_elements(t) == 0) expect_integer_dots_match_oracle(t, K, true);
 }
 
 // A generated token (T == 1) reads the panels as a batch does, so its bits are its row's in the
@@ -100,10 +142,11 @@ TEST(BlockPanels, SameBitsAloneInABatchInAGroupOnAnyThreadCount) {
   matmul_set_isa(MatmulIsa::Avx512Bf16);
   const int saved = omp_get_max_threads();
   for (DType type : kTypes)
-  for (int64_t K : {int64_t{96}, int64_t{128}, int64_t{4160}}) {
-    const int64_t N = 37, T = 13, No = 70;
+  for (int64_t K : {int64_t{96}, int64_t{128}, int64_t{4160}, int64_t{256}, int64_t{4352}}) {
+    const int64_t N = 37, T = 13, No = 70, u = dtype_block_elements(type);
+    if (K % u != 0) continue;
     SCOPED_TRACE(std::string(dtype_name(type)) + " K=" + std::to_string(K));
-    const std::vector<uint8_t> w = random_blocks(type, N * K / 32, 11), wo = random_blocks(type, No * K / 32, 12);
+    const std::vector<uint8_t> w = random_blocks(type, N * K / u, 11), wo = random_blocks(type, No * K / u, 12);
     const size_t row = dtype_bytes(type, K);
     WeightMatrix m{w.data(), type, N, K, row}, mo{wo.data(), type, No, K, row};
     const WeightMatrix unpacked = m;

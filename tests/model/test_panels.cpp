@@ -63,13 +63,13 @@ TEST(ModelPanels, FastLogitsFromPanelsAgreeWithRowsInPlace) {
   }
 }
 
-// Q4_0 and Q8_0 (rows of whole 64-value pairs of blocks, as the integer path takes them): x is
-// rounded to 8 bits the same way in place and from panels, so again only the summation order
+// Q4_0, Q8_0 (rows of whole 64-value pairs of blocks, as the integer path takes them) and Q4_K: x
+// is rounded to 8 bits the same way in place and from panels, so again only the summation order
 // differs, and a last-bit difference can move an activation's 8-bit rounding by a step (2^-7 of
 // its block's largest value).
 TEST(ModelPanels, FastLogitsFromBlockPanelsAgreeWithRowsInPlace) {
   if (matmul_isa() < MatmulIsa::Avx512Bf16) GTEST_SKIP() << "CPU lacks AVX512_VNNI: panels are not used";
-  for (DType t : {DType::Q4_0, DType::Q8_0}) {
+  for (DType t : {DType::Q4_0, DType::Q8_0, DType::Q4_K}) {
     SCOPED_TRACE(dtype_name(t));
     expect_panels_agree_with_rows_in_place(make_synthetic_model("tiny-k", t, 3), std::ldexp(1.0f, -6));
   }
@@ -106,11 +106,11 @@ TEST(ModelPanels, ACopyPointedElsewhereOrCutShorterMultipliesInPlace) {
   EXPECT_EQ(narrower.matrix().panels, nullptr);
 }
 
-TEST(ModelPanels, OtherTypesAndWeakerInstructionSetsPackNothing) {  // only BF16, Q4_0 and Q8_0 are packed
+TEST(ModelPanels, OtherTypesAndWeakerInstructionSetsPackNothing) {  // only BF16, Q4_0, Q8_0 and Q4_K are packed
   Model q = make_synthetic_model("tiny", DType::F32, 6);
   EXPECT_EQ(model_pack_panels(q), 0u);
-  Model k4 = make_synthetic_model("tiny-k", DType::Q4_K, 6);
-  EXPECT_EQ(model_pack_panels(k4), 0u);
+  Model k6 = make_synthetic_model("tiny-k", DType::Q6_K, 6);
+  EXPECT_EQ(model_pack_panels(k6), 0u);
   const MatmulIsa saved = matmul_isa();
   matmul_set_isa(MatmulIsa::Avx2);
   Model b = make_synthetic_model("tiny", DType::BF16, 6);
