@@ -1,7 +1,7 @@
-// Q4_0, Q8_0 and Q4_K weights repacked into the fast path's panels (layout in kernels/matmul.h):
-// the same values as the file's blocks, per block the quants transposed 4 bytes at a time across 16
-// rows (Q8_0's plus 128) and then the 16 rows' scales (Q4_K: its sub-block scales and minimums
-// unpacked to bytes), so that the integer kernel loads 16 rows' quants and scales in whole vectors
+// Q4_0, Q8_0, Q4_K and Q6_K weights repacked into the fast path's panels (layout in
+// kernels/matmul.h): the same values as the file's blocks, per block the quants transposed 4 bytes
+// at a time across 16 rows (Q8_0's plus 128) and then the 16 rows' scales (Q4_K: its sub-block
+// scales and minimums unpacked to bytes), so that the integer kernel loads 16 rows' quants and scales in whole vectors
 // from one stream. Done once per matrix when a model is prepared for fast products.
 #include <omp.h>
 
@@ -18,14 +18,17 @@ namespace {
 
 constexpr int64_t kBlockScaleBytes = kBlockPanelRows * 2;
 constexpr int64_t kQ4KQuantBytes = kBlockPanelRows * 128, kQ4KSubBytes = kBlockPanelRows * 8;
+constexpr int64_t kQ6KLowBytes = kBlockPanelRows * 128, kQ6KHighBytes = kBlockPanelRows * 64, kQ6KScaleBytes = kBlockPanelRows * 16;
 
 // Bytes of one block's quants for the panel's 16 rows; their scales follow.
 int64_t block_quant_bytes(DType t) { return kBlockPanelRows * (t == DType::Q4_0 ? 16 : 32); }
 
 // Columns of one block, and the bytes one block takes in a panel (16 rows' worth).
-int64_t unit_cols(DType t) { return t == DType::Q4_K ? kQKBlockSize : 32; }
+int64_t unit_cols(DType t) { return t == DType::Q4_K || t == DType::Q6_K ? kQKBlockSize : 32; }
 int64_t unit_bytes(DType t) {
-  return t == DType::Q4_K ? kQ4KQuantBytes + 2 * kQ4KSubBytes + 2 * kBlockScaleBytes : block_quant_bytes(t) + kBlockScaleBytes;
+  if (t == DType::Q4_K) return kQ4KQuantBytes + 2 * kQ4KSubBytes + 2 * kBlockScaleBytes;
+  if (t == DType::Q6_K) return kQ6KLowBytes + kQ6KHighBytes + kQ6KScaleBytes + kBlockScaleBytes;
+  return block_quant_bytes(t) + kBlockScaleBytes;
 }
 
 // Row r's Q4_K block into its place in a panel's block: its 4 x 32 quant bytes by 4-byte words
@@ -40,14 +43,31 @@ void pack_q4_k(uint8_t* unit, int64_t r, const uint8_t* blk) {
   std::memcpy(sub + 2 * kQ4KSubBytes + kBlockScaleBytes + 2 * r, &b.dmin, 2);
 }
 
+// Row r's Q6_K block into its place: its low-bit and high-bit bytes by 4-byte words, for each half
+// h and word g the vectors of ql words 16h + g and 16h + 8 + g and of qh word 8h + g side by side
+// (the three a value's bits come from), then its 16 scales, then its float16 d.
+void pack_q6_k(uint8_t* unit, int64_t r, const uint8_t* blk) {
+  const auto b = load_block<BlockQ6_K>(blk);
+  for (int64_t h = 0; h < 2; ++h)
+    for (int64_t g = 0; g < 8; ++g) {
+      uint8_t* v = unit + 64 * (24 * h + 3 * g) + 4 * r;
+      std::memcpy(v, b.ql + 4 * (16 * h + g), 4);
+      std::memcpy(v + 64, b.ql + 4 * (16 * h + 8 + g), 4);
+      std::memcpy(v + 128, b.qh + 4 * (8 * h + g), 4);
+    }
+  uint8_t* scales = unit + kQ6KLowBytes + kQ6KHighBytes;
+  for (int64_t k = 0; k < 16; ++k) std::memcpy(scales + 16 * k + r, b.scales + k, 1);
+  std::memcpy(scales + kQ6KScaleBytes + 2 * r, &b.d, 2);
+}
+
 }  // namespace
 
-bool block_panels_take(DType t) { return t == DType::Q4_0 || t == DType::Q8_0 || t == DType::Q4_K; }
+bool block_panels_take(DType t) { return t == DType::Q4_0 || t == DType::Q8_0 || t == DType::Q4_K || t == DType::Q6_K; }
 
 int64_t block_panel_bytes(DType t, int64_t cols) { return (cols / unit_cols(t) * unit_bytes(t) + 63) / 64 * 64; }
 
 size_t block_panels_size(DType t, int64_t rows, int64_t cols) {
-  if (!block_panels_take(t)) throw Error(std::string("only Q4_0, Q8_0 and Q4_K weights are packed into block panels, not ") + dtype_name(t) + ".");
+  if (!block_panels_take(t)) throw Error(std::string("only Q4_0, Q8_0, Q4_K and Q6_K weights are packed into block panels, not ") + dtype_name(t) + ".");
   if (rows < 0 || cols < 0) throw Error("cannot pack a weight matrix of negative shape.");
   if (cols % unit_cols(t) != 0)
     throw Error("a " + std::string(dtype_name(t)) + " matrix's rows must hold whole blocks of " + std::to_string(unit_cols(t)) +
@@ -62,7 +82,7 @@ size_t block_panels_size(DType t, int64_t rows, int64_t cols) {
 
 void block_panels_pack(uint8_t* dst, const WeightMatrix& w) {
   block_panels_size(w.dtype, w.rows, w.cols);  // the checks
-  const bool q4 = w.dtype == DType::Q4_0, q4_k = w.dtype == DType::Q4_K;
+  const bool q4 = w.dtype == DType::Q4_0, q4_k = w.dtype == DType::Q4_K, q6_k = w.dtype == DType::Q6_K;
   const int64_t nb = w.cols / unit_cols(w.dtype), stride = block_panel_bytes(w.dtype, w.cols), step = unit_bytes(w.dtype);
   const int64_t quant_bytes = block_quant_bytes(w.dtype), words = quant_bytes / 64;
   const size_t block_bytes = dtype_block_bytes(w.dtype);
@@ -79,8 +99,8 @@ void block_panels_pack(uint8_t* dst, const WeightMatrix& w) {
       for (int64_t b = 0; b < nb; ++b) {
         const uint8_t* blk = row + static_cast<size_t>(b) * block_bytes;
         uint8_t* unit = panel + b * step;
-        if (q4_k) {
-          pack_q4_k(unit, r, blk);
+        if (q4_k || q6_k) {
+          (q4_k ? pack_q4_k : pack_q6_k)(unit, r, blk);
           continue;
         }
         std::memcpy(unit + quant_bytes + 2 * r, blk, 2);  // the f16 scale, first in both blocks

@@ -194,8 +194,8 @@ void matmul_group(std::span<const MatmulOutput> outputs, const float* x, int64_t
     for (int64_t t = 0; t < T; ++t) detail::quantize_x_q8_0(x + t * K, K, x_q8_0.data() + t * q8_0_pairs);
   }
   // Q4_0 and Q8_0 from panels (block_panels_pack) meet x as signed blocks, converted from the pairs
-  // above rather than rounded again, so both paths see the same x (a pass over T * K bytes); Q4_K
-  // from panels reads x_q8k as in place.
+  // above rather than rounded again, so both paths see the same x (a pass over T * K bytes); the
+  // K-quants from panels read x_q8k as in place.
   auto block_panels = [&](const MatmulOutput& o) { return block_panels_take(o.w.dtype) && o.w.panels && integer_dots(o.w.dtype); };
   thread_local std::vector<detail::XBlockQ8_0> x_q8_0s;
   if (std::any_of(outputs.begin(), outputs.end(), [&](const MatmulOutput& o) { return block_panels(o) && per_32(o.w.dtype); })) {

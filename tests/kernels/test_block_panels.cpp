@@ -1,4 +1,4 @@
-// Q4_0, Q8_0 and Q4_K weights packed into panels (block_panels_pack) and multiplied from them in fast
+// Q4_0, Q8_0, Q4_K and Q6_K weights packed into panels (block_panels_pack) and multiplied from them in fast
 // mode with integer dot products: the layout byte by byte, the products against their oracle, and
 // the same bits whatever the batch, the thread count or the group.
 #include <gtest/gtest.h>
@@ -24,7 +24,7 @@ namespace {
 
 bool cpu_has_panels() { return matmul_isa_best() >= MatmulIsa::Avx512Bf16; }
 
-constexpr DType kTypes[] = {DType::Q4_0, DType::Q8_0, DType::Q4_K};
+constexpr DType kTypes[] = {DType::Q4_0, DType::Q8_0, DType::Q4_K, DType::Q6_K};
 
 TEST(BlockPanels, LayoutHoldsEveryBlockOnceAndZerosElsewhere) {
   for (DType t : {DType::Q4_0, DType::Q8_0})
@@ -65,38 +65,29 @@ TEST(BlockPanels, LayoutHoldsEveryBlockOnceAndZerosElsewhere) {
     }
 }
 
-// Q4_K: per block of 256 columns, 32 vectors of the 16 rows' quant bytes by 4-byte words, the 8
-// sub-blocks' scales and minimums unpacked to one byte each (16 rows per sub-block), then d and dmin.
-TEST(BlockPanels, Q4KLayoutHoldsQuantsScalesAndMinimumsOnce) {
-  const int64_t N = 19, K = 512, nb = K / 256, panels = (N + 15) / 16, stride = block_panel_bytes(DType::Q4_K, K);
-  const size_t unit = 2048 + 256 + 64;
-  const std::vector<uint8_t> w = random_blocks(DType::Q4_K, N * nb, 8);
-  WeightMatrix m{w.data(), DType::Q4_K, N, K, dtype_bytes(DType::Q4_K, K)};
+// A K-quant matrix of 19 rows x 512 columns packed; `check(p, n, b, base, r, expect_at)` checks row
+// n's block b (its panel block at byte `base`, the row's lane r) and marks the bytes it expects;
+// every byte left unmarked must be zero.
+template <class Block, class Check>
+void expect_k_layout(DType t, size_t unit, Check check) {
+  const int64_t N = 19, K = 512, nb = K / 256, panels = (N + 15) / 16, stride = block_panel_bytes(t, K);
+  const std::vector<uint8_t> w = random_blocks(t, N * nb, 8);
+  WeightMatrix m{w.data(), t, N, K, dtype_bytes(t, K)};
   std::vector<uint8_t> p;
   attach_block_panels(m, p);
   ASSERT_EQ(stride % 64, 0);
+  ASSERT_GE(static_cast<size_t>(stride), static_cast<size_t>(nb) * unit);
   ASSERT_EQ(p.size(), static_cast<size_t>(panels * stride));
   std::vector<int> seen(p.size(), 0);
-  auto expect_at = [&](size_t at, uint8_t want, const char* what, int64_t n, int64_t b) {
-    ASSERT_EQ(p[at], want) << what << " of row " << n << " block " << b;
-    seen[at] = 1;
-  };
   for (int64_t n = 0; n < N; ++n)
     for (int64_t b = 0; b < nb; ++b) {
-      const auto blk = load_block<BlockQ4_K>(w.data() + n * m.row_bytes + static_cast<size_t>(b) * sizeof(BlockQ4_K));
+      const auto blk = load_block<Block>(w.data() + n * m.row_bytes + static_cast<size_t>(b) * sizeof(Block));
       const size_t base = static_cast<size_t>(n / 16 * stride) + static_cast<size_t>(b) * unit, r = static_cast<size_t>(n % 16);
-      for (size_t v = 0; v < 32; ++v)
-        for (size_t i = 0; i < 4; ++i) expect_at(base + 64 * v + 4 * r + i, blk.qs[4 * v + i], "quant", n, b);
-      for (int j = 0; j < 8; ++j) {
-        uint8_t sc = 0, mn = 0;
-        k_scale_min(j, blk.scales, sc, mn);
-        expect_at(base + 2048 + 16 * static_cast<size_t>(j) + r, sc, "scale", n, b);
-        expect_at(base + 2048 + 128 + 16 * static_cast<size_t>(j) + r, mn, "minimum", n, b);
-      }
-      for (size_t i = 0; i < 2; ++i) {
-        expect_at(base + 2048 + 256 + 2 * r + i, reinterpret_cast<const uint8_t*>(&blk.d)[i], "d", n, b);
-        expect_at(base + 2048 + 256 + 32 + 2 * r + i, reinterpret_cast<const uint8_t*>(&blk.dmin)[i], "dmin", n, b);
-      }
+      auto expect_at = [&](size_t at, uint8_t want, const char* what) {
+        ASSERT_EQ(p[at], want) << what << " of row " << n << " block " << b;
+        seen[at] = 1;
+      };
+      check(blk, base, r, expect_at);
     }
   for (size_t i = 0; i < p.size(); ++i) {
     if (!seen[i]) {
@@ -105,11 +96,48 @@ TEST(BlockPanels, Q4KLayoutHoldsQuantsScalesAndMinimumsOnce) {
   }
 }
 
+// Q4_K: per block of 256 columns, 32 vectors of the 16 rows' quant bytes by 4-byte words, the 8
+// sub-blocks' scales and minimums unpacked to one byte each (16 rows per sub-block), then d and dmin.
+TEST(BlockPanels, Q4KLayoutHoldsQuantsScalesAndMinimumsOnce) {
+  expect_k_layout<BlockQ4_K>(DType::Q4_K, 2048 + 256 + 64, [](const BlockQ4_K& blk, size_t base, size_t r, auto expect_at) {
+    for (size_t v = 0; v < 32; ++v)
+      for (size_t i = 0; i < 4; ++i) expect_at(base + 64 * v + 4 * r + i, blk.qs[4 * v + i], "quant");
+    for (int j = 0; j < 8; ++j) {
+      uint8_t sc = 0, mn = 0;
+      k_scale_min(j, blk.scales, sc, mn);
+      expect_at(base + 2048 + 16 * static_cast<size_t>(j) + r, sc, "scale");
+      expect_at(base + 2048 + 128 + 16 * static_cast<size_t>(j) + r, mn, "minimum");
+    }
+    for (size_t i = 0; i < 2; ++i) {
+      expect_at(base + 2048 + 256 + 2 * r + i, reinterpret_cast<const uint8_t*>(&blk.d)[i], "d");
+      expect_at(base + 2048 + 256 + 32 + 2 * r + i, reinterpret_cast<const uint8_t*>(&blk.dmin)[i], "dmin");
+    }
+  });
+}
+
+// Q6_K: per block of 256 columns, per half h and word g the vectors of the rows' ql words 16h + g
+// and 16h + 8 + g and of their qh word 8h + g, the 16 scales (16 rows each), then d: the file's
+// 210 bytes a row, moved.
+TEST(BlockPanels, Q6KLayoutHoldsLowAndHighBitsScalesOnce) {
+  expect_k_layout<BlockQ6_K>(DType::Q6_K, 2048 + 1024 + 256 + 32, [](const BlockQ6_K& blk, size_t base, size_t r, auto expect_at) {
+    for (size_t h = 0; h < 2; ++h)
+      for (size_t g = 0; g < 8; ++g)
+        for (size_t i = 0; i < 4; ++i) {
+          const size_t at = base + 64 * (24 * h + 3 * g) + 4 * r + i;
+          expect_at(at, blk.ql[4 * (16 * h + g) + i], "low bits");
+          expect_at(at + 64, blk.ql[4 * (16 * h + 8 + g) + i], "low bits");
+          expect_at(at + 128, blk.qh[4 * (8 * h + g) + i], "high bits");
+        }
+    for (size_t k = 0; k < 16; ++k) expect_at(base + 3072 + 16 * k + r, static_cast<uint8_t>(blk.scales[k]), "scale");
+    for (size_t i = 0; i < 2; ++i) expect_at(base + 3328 + 2 * r + i, reinterpret_cast<const uint8_t*>(&blk.d)[i], "d");
+  });
+}
+
 TEST(BlockPanels, RefusesOtherTypesPartialBlocksAndOverflow) {
   const std::vector<uint8_t> w(dtype_bytes(DType::BF16, 64 * 4), 0);
   std::vector<uint8_t> p(4096);
   EXPECT_THROW(block_panels_pack(p.data(), WeightMatrix{w.data(), DType::BF16, 4, 64, 128}), Error);
-  EXPECT_THROW(block_panels_size(DType::Q6_K, 4, 256), Error);
+  EXPECT_THROW(block_panels_size(DType::Q5_K, 4, 256), Error);
   for (DType t : kTypes) {
     const int64_t u = dtype_block_elements(t);  // columns of one block
     EXPECT_THROW(block_panels_size(t, 4, u + 16), Error);

@@ -69,7 +69,7 @@ TEST(ModelPanels, FastLogitsFromPanelsAgreeWithRowsInPlace) {
 // its block's largest value).
 TEST(ModelPanels, FastLogitsFromBlockPanelsAgreeWithRowsInPlace) {
   if (matmul_isa() < MatmulIsa::Avx512Bf16) GTEST_SKIP() << "CPU lacks AVX512_VNNI: panels are not used";
-  for (DType t : {DType::Q4_0, DType::Q8_0, DType::Q4_K}) {
+  for (DType t : {DType::Q4_0, DType::Q8_0, DType::Q4_K, DType::Q6_K}) {
     SCOPED_TRACE(dtype_name(t));
     expect_panels_agree_with_rows_in_place(make_synthetic_model("tiny-k", t, 3), std::ldexp(1.0f, -6));
   }
@@ -106,11 +106,11 @@ TEST(ModelPanels, ACopyPointedElsewhereOrCutShorterMultipliesInPlace) {
   EXPECT_EQ(narrower.matrix().panels, nullptr);
 }
 
-TEST(ModelPanels, OtherTypesAndWeakerInstructionSetsPackNothing) {  // only BF16, Q4_0, Q8_0 and Q4_K are packed
+TEST(ModelPanels, OtherTypesAndWeakerInstructionSetsPackNothing) {  // only BF16, Q4_0, Q8_0, Q4_K and Q6_K are packed
   Model q = make_synthetic_model("tiny", DType::F32, 6);
   EXPECT_EQ(model_pack_panels(q), 0u);
-  Model k6 = make_synthetic_model("tiny-k", DType::Q6_K, 6);
-  EXPECT_EQ(model_pack_panels(k6), 0u);
+  Model k5 = make_synthetic_model("tiny-k", DType::Q5_K, 6);
+  EXPECT_EQ(model_pack_panels(k5), 0u);
   const MatmulIsa saved = matmul_isa();
   matmul_set_isa(MatmulIsa::Avx2);
   Model b = make_synthetic_model("tiny", DType::BF16, 6);
