@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <cstring>
 #include <string>
+#include <type_traits>
 
 #include "kernels/matmul.h"
 #include "kernels/quants.h"
@@ -17,27 +18,36 @@ namespace optipfair {
 namespace {
 
 constexpr int64_t kBlockScaleBytes = kBlockPanelRows * 2;
-constexpr int64_t kQ4KQuantBytes = kBlockPanelRows * 128, kQ4KSubBytes = kBlockPanelRows * 8;
+constexpr int64_t kQ4KQuantBytes = kBlockPanelRows * 128, kQ5KQuantBytes = kBlockPanelRows * 160, kQ4KSubBytes = kBlockPanelRows * 8;
 constexpr int64_t kQ6KLowBytes = kBlockPanelRows * 128, kQ6KHighBytes = kBlockPanelRows * 64, kQ6KScaleBytes = kBlockPanelRows * 16;
 
 // Bytes of one block's quants for the panel's 16 rows; their scales follow.
 int64_t block_quant_bytes(DType t) { return kBlockPanelRows * (t == DType::Q4_0 ? 16 : 32); }
 
 // Columns of one block, and the bytes one block takes in a panel (16 rows' worth).
-int64_t unit_cols(DType t) { return t == DType::Q4_K || t == DType::Q6_K ? kQKBlockSize : 32; }
+int64_t unit_cols(DType t) { return t == DType::Q4_0 || t == DType::Q8_0 ? 32 : kQKBlockSize; }
 int64_t unit_bytes(DType t) {
   if (t == DType::Q4_K) return kQ4KQuantBytes + 2 * kQ4KSubBytes + 2 * kBlockScaleBytes;
+  if (t == DType::Q5_K) return kQ5KQuantBytes + 2 * kQ4KSubBytes + 2 * kBlockScaleBytes;
   if (t == DType::Q6_K) return kQ6KLowBytes + kQ6KHighBytes + kQ6KScaleBytes + kBlockScaleBytes;
   return block_quant_bytes(t) + kBlockScaleBytes;
 }
 
-// Row r's Q4_K block into its place in a panel's block: its 4 x 32 quant bytes by 4-byte words
-// (word g of 32-byte chunk c to vector 8c + g), its 8 sub-block scales and minimums as bytes,
-// its two float16 super-block scales.
-void pack_q4_k(uint8_t* unit, int64_t r, const uint8_t* blk) {
-  const auto b = load_block<BlockQ4_K>(blk);
-  for (int64_t v = 0; v < 32; ++v) std::memcpy(unit + 64 * v + 4 * r, b.qs + 4 * v, 4);
-  uint8_t* sub = unit + kQ4KQuantBytes;
+// Row r's Q4_K or Q5_K block into its place in a panel's block: its 4 x 32 quant bytes by 4-byte
+// words (Q4_K: word g of 32-byte chunk c to vector 8c + g; Q5_K: qh word g to vector 5g, then
+// word g of chunk c to vector 5g + 1 + c), its 8 sub-block scales and minimums as bytes, its two
+// float16 super-block scales.
+template <class Block>
+void pack_qk45(uint8_t* unit, int64_t r, const uint8_t* blk) {
+  constexpr bool five = std::is_same_v<Block, BlockQ5_K>;
+  const auto b = load_block<Block>(blk);
+  for (int64_t v = 0; v < 32; ++v) {
+    const int64_t c = v / 8, g = v % 8;
+    std::memcpy(unit + 64 * (five ? 5 * g + 1 + c : v) + 4 * r, b.qs + 4 * v, 4);
+  }
+  if constexpr (five)
+    for (int64_t g = 0; g < 8; ++g) std::memcpy(unit + 64 * 5 * g + 4 * r, b.qh + 4 * g, 4);
+  uint8_t* sub = unit + (five ? kQ5KQuantBytes : kQ4KQuantBytes);
   for (int j = 0; j < 8; ++j) k_scale_min(j, b.scales, sub[16 * j + r], sub[kQ4KSubBytes + 16 * j + r]);
   std::memcpy(sub + 2 * kQ4KSubBytes + 2 * r, &b.d, 2);
   std::memcpy(sub + 2 * kQ4KSubBytes + kBlockScaleBytes + 2 * r, &b.dmin, 2);
@@ -62,12 +72,14 @@ void pack_q6_k(uint8_t* unit, int64_t r, const uint8_t* blk) {
 
 }  // namespace
 
-bool block_panels_take(DType t) { return t == DType::Q4_0 || t == DType::Q8_0 || t == DType::Q4_K || t == DType::Q6_K; }
+bool block_panels_take(DType t) {
+  return t == DType::Q4_0 || t == DType::Q8_0 || t == DType::Q4_K || t == DType::Q5_K || t == DType::Q6_K;
+}
 
 int64_t block_panel_bytes(DType t, int64_t cols) { return (cols / unit_cols(t) * unit_bytes(t) + 63) / 64 * 64; }
 
 size_t block_panels_size(DType t, int64_t rows, int64_t cols) {
-  if (!block_panels_take(t)) throw Error(std::string("only Q4_0, Q8_0, Q4_K and Q6_K weights are packed into block panels, not ") + dtype_name(t) + ".");
+  if (!block_panels_take(t)) throw Error(std::string("only Q4_0, Q8_0 and the K-quants are packed into block panels, not ") + dtype_name(t) + ".");
   if (rows < 0 || cols < 0) throw Error("cannot pack a weight matrix of negative shape.");
   if (cols % unit_cols(t) != 0)
     throw Error("a " + std::string(dtype_name(t)) + " matrix's rows must hold whole blocks of " + std::to_string(unit_cols(t)) +
@@ -82,7 +94,7 @@ size_t block_panels_size(DType t, int64_t rows, int64_t cols) {
 
 void block_panels_pack(uint8_t* dst, const WeightMatrix& w) {
   block_panels_size(w.dtype, w.rows, w.cols);  // the checks
-  const bool q4 = w.dtype == DType::Q4_0, q4_k = w.dtype == DType::Q4_K, q6_k = w.dtype == DType::Q6_K;
+  const bool q4 = w.dtype == DType::Q4_0, k_quant = unit_cols(w.dtype) == kQKBlockSize;
   const int64_t nb = w.cols / unit_cols(w.dtype), stride = block_panel_bytes(w.dtype, w.cols), step = unit_bytes(w.dtype);
   const int64_t quant_bytes = block_quant_bytes(w.dtype), words = quant_bytes / 64;
   const size_t block_bytes = dtype_block_bytes(w.dtype);
@@ -99,8 +111,8 @@ void block_panels_pack(uint8_t* dst, const WeightMatrix& w) {
       for (int64_t b = 0; b < nb; ++b) {
         const uint8_t* blk = row + static_cast<size_t>(b) * block_bytes;
         uint8_t* unit = panel + b * step;
-        if (q4_k || q6_k) {
-          (q4_k ? pack_q4_k : pack_q6_k)(unit, r, blk);
+        if (k_quant) {
+          (w.dtype == DType::Q4_K ? pack_qk45<BlockQ4_K> : w.dtype == DType::Q5_K ? pack_qk45<BlockQ5_K> : pack_q6_k)(unit, r, blk);
           continue;
         }
         std::memcpy(unit + quant_bytes + 2 * r, blk, 2);  // the f16 scale, first in both blocks

@@ -102,31 +102,70 @@ inline void panel_tile(const uint8_t* panel, int64_t nb, const XBlockQ8_0* x, in
   for (int t = 0; t < TT; ++t) _mm512_mask_storeu_ps(y + t * ldy, valid, acc[t]);
 }
 
-// Q4_K (block of 256 columns = 8 sub-blocks of 32; layout in kernels/matmul.h): 32 vectors of 16
-// rows' quant bytes, vector 8c + g holding bytes 4g..4g+3 of each row's 32-byte chunk c (low
-// nibbles: sub-block 2c, high: 2c + 1), then the 8 sub-blocks' scales and minimums as bytes (16
-// each), then d and dmin (float16). A value is d * sc_j * q - dmin * m_j, so per x row the block
-// is d * dx * sum_j sc_j * (q . x)_j - dmin * dx * sum_j m_j * (sum of x)_j, both sums exact in
-// int32 (at most 8 * 63 * 32 * 15 * 127 and 8 * 63 * 32 * 127).
-constexpr int64_t kQ4KQuant = 2048, kQ4KSub = 128, kQ4KBlock = kQ4KQuant + 2 * kQ4KSub + 64;
+// Q4_K and Q5_K (block of 256 columns = 8 sub-blocks of 32; layout in kernels/matmul.h). Q4_K:
+// 32 vectors of 16 rows' quant bytes, vector 8c + g holding bytes 4g..4g+3 of each row's 32-byte
+// chunk c (low nibbles: sub-block 2c, high: 2c + 1). Q5_K: per word g, the vector of qh bytes
+// 4g..4g+3 (bit j: the fifth bit of sub-block j) and then the 4 chunks' vectors of word g. Then
+// the 8 sub-blocks' scales and minimums as bytes (16 each), then d and dmin (float16). A value is
+// d * sc_j * q - dmin * m_j, so per x row the block is d * dx * sum_j sc_j * (q . x)_j - dmin * dx
+// * sum_j m_j * (sum of x)_j, both sums exact in int32 (at most 8 * 63 * 32 * 31 * 127 and
+// 8 * 63 * 32 * 127).
+template <bool Five>
+struct QK45 {
+  static constexpr int64_t kQuant = Five ? 2560 : 2048, kSub = 128, kBlock = kQuant + 2 * kSub + 64;
+  // Vector g of sub-block j's values, 0..15 or 0..31.
+  static __m512i values(const uint8_t* block, int j, int g) {
+    const __m512i low4 = _mm512_set1_epi8(0x0F);
+    const __m512i raw = _mm512_loadu_si512(block + 64 * (Five ? 5 * g + 1 + j / 2 : 8 * (j / 2) + g));
+    const __m512i q = _mm512_and_si512(j % 2 ? _mm512_srli_epi16(raw, 4) : raw, low4);
+    if constexpr (!Five) return q;
+    const __m512i h = _mm512_loadu_si512(block + 64 * 5 * g);  // bit j of each byte to bit 4
+    const __m512i fifth = j < 4 ? _mm512_slli_epi16(h, 4 - j) : _mm512_srli_epi16(h, j - 4);
+    return _mm512_or_si512(q, _mm512_and_si512(fifth, _mm512_set1_epi8(0x10)));
+  }
+};
 
-template <int TT>
-inline void q4_k_tile(const uint8_t* panel, int64_t nb, const XBlockQ8K* x, int64_t ldx, float* y, int64_t ldy,
+// Q5_K, a lone x row: each block's integer sum in address order (word by word, all 8 sub-blocks at
+// once) rather than sub-block by sub-block, which swept each block 8 times and read from memory
+// 1.5x slower than in place; the same integers (exact), so the same bits as in a batch.
+inline __m512i q5_k_lone_block(const uint8_t* block, const XBlockQ8K& xb) {
+  const __m512i low4 = _mm512_set1_epi8(0x0F), bit4 = _mm512_set1_epi8(0x10);
+  __m512i dot[8];
+  for (int j = 0; j < 8; ++j) dot[j] = _mm512_setzero_si512();
+  for (int g = 0; g < 8; ++g) {
+    const __m512i h = _mm512_loadu_si512(block + 64 * 5 * g);
+    for (int c = 0; c < 4; ++c) {
+      const __m512i raw = _mm512_loadu_si512(block + 64 * (5 * g + 1 + c));
+      const __m512i lo = _mm512_or_si512(_mm512_and_si512(raw, low4),
+                                         _mm512_and_si512(c < 3 ? _mm512_slli_epi16(h, 4 - 2 * c) : _mm512_srli_epi16(h, 2 * c - 4), bit4));
+      const __m512i hi = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16(raw, 4), low4),
+                                         _mm512_and_si512(c < 2 ? _mm512_slli_epi16(h, 3 - 2 * c) : _mm512_srli_epi16(h, 2 * c - 3), bit4));
+      dot[2 * c] = _mm512_dpbusd_epi32(dot[2 * c], lo, x_word(xb.q + 64 * c + 4 * g));
+      dot[2 * c + 1] = _mm512_dpbusd_epi32(dot[2 * c + 1], hi, x_word(xb.q + 64 * c + 32 + 4 * g));
+    }
+  }
+  const uint8_t* sub = block + QK45<true>::kQuant;
+  __m512i isum = _mm512_setzero_si512();
+  for (int j = 0; j < 8; ++j)
+    isum = _mm512_add_epi32(isum, _mm512_mullo_epi32(_mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(sub + 16 * j))), dot[j]));
+  return isum;
+}
+
+template <bool Five, int TT>
+inline void qk45_tile(const uint8_t* panel, int64_t nb, const XBlockQ8K* x, int64_t ldx, float* y, int64_t ldy,
                       __mmask16 valid) {
-  const __m512i low4 = _mm512_set1_epi8(0x0F);
+  using L = QK45<Five>;
   __m512 acc[TT];
   for (int t = 0; t < TT; ++t) acc[t] = _mm512_setzero_ps();
   for (int64_t b = 0; b < nb; ++b) {
-    const uint8_t* block = panel + b * kQ4KBlock;
-    const uint8_t* sub = block + kQ4KQuant;
+    const uint8_t* block = panel + b * L::kBlock;
+    const uint8_t* sub = block + L::kQuant;
     __m512i isum[TT];
     for (int t = 0; t < TT; ++t) isum[t] = _mm512_setzero_si512();
-    for (int j = 0; j < 8; ++j) {
+    if constexpr (Five && TT == 1) isum[0] = q5_k_lone_block(block, x[b]);
+    for (int j = 0; j < (Five && TT == 1 ? 0 : 8); ++j) {
       __m512i w[8];
-      for (int g = 0; g < 8; ++g) {
-        const __m512i raw = _mm512_loadu_si512(block + 512 * (j / 2) + 64 * g);
-        w[g] = _mm512_and_si512(j % 2 ? _mm512_srli_epi16(raw, 4) : raw, low4);
-      }
+      for (int g = 0; g < 8; ++g) w[g] = L::values(block, j, g);
       const __m512i sc = _mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(sub + 16 * j)));
       for (int t = 0; t < TT; ++t) {
         const int8_t* xq = x[t * ldx + b].q + 32 * j;
@@ -138,13 +177,13 @@ inline void q4_k_tile(const uint8_t* panel, int64_t nb, const XBlockQ8K* x, int6
         isum[t] = _mm512_add_epi32(isum[t], _mm512_mullo_epi32(sc, _mm512_add_epi32(lo, hi)));
       }
     }
-    const __m512 d = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(sub + 2 * kQ4KSub)));
-    const __m512 dmin = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(sub + 2 * kQ4KSub + 32)));
+    const __m512 d = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(sub + 2 * L::kSub)));
+    const __m512 dmin = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(sub + 2 * L::kSub + 32)));
     for (int t = 0; t < TT; ++t) {
       const XBlockQ8K& xb = x[t * ldx + b];
       __m512i msum = _mm512_setzero_si512();
       for (int j = 0; j < 8; ++j) {
-        const __m512i m = _mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(sub + kQ4KSub + 16 * j)));
+        const __m512i m = _mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(sub + L::kSub + 16 * j)));
         msum = _mm512_add_epi32(msum, _mm512_mullo_epi32(m, _mm512_set1_epi32(xb.sum32[j])));
       }
       const __m512 dx = _mm512_set1_ps(xb.d);
@@ -263,7 +302,7 @@ inline void q6_k_tile(const uint8_t* panel, int64_t nb, const XBlockQ8K* x, int6
 // TT rows of x from row t against one panel of type T.
 template <DType T, int TT>
 inline void tile(const MatmulArgs& a, const uint8_t* panel, int64_t nb, int64_t t, float* y, __mmask16 valid) {
-  if constexpr (T == DType::Q4_K) q4_k_tile<TT>(panel, nb, a.x_q8k + t * nb, nb, y, a.ldy, valid);
+  if constexpr (T == DType::Q4_K || T == DType::Q5_K) qk45_tile<T == DType::Q5_K, TT>(panel, nb, a.x_q8k + t * nb, nb, y, a.ldy, valid);
   else if constexpr (T == DType::Q6_K) q6_k_tile<TT>(panel, nb, a.x_q8k + t * nb, nb, y, a.ldy, valid);
   else panel_tile<T, TT>(panel, nb, a.x_q8_0s + t * nb, nb, y, a.ldy, valid);
 }
@@ -271,7 +310,7 @@ inline void tile(const MatmulArgs& a, const uint8_t* panel, int64_t nb, int64_t 
 // Weight rows [n0, n1) of type T from their panels.
 template <DType T>
 void rows_from_panels(const MatmulArgs& a, int64_t n0, int64_t n1) {
-  const int64_t nb = a.K / (T == DType::Q4_K || T == DType::Q6_K ? 256 : 32), stride = block_panel_bytes(T, a.K);
+  const int64_t nb = a.K / (T == DType::Q4_0 || T == DType::Q8_0 ? 32 : 256), stride = block_panel_bytes(T, a.K);
   const auto* all = static_cast<const uint8_t*>(a.panels);
   for (int64_t p0 = n0; p0 < n1; p0 += kBlockPanelRows) {
     const uint8_t* panel = all + p0 / kBlockPanelRows * stride;
@@ -310,6 +349,7 @@ void matmul_rows_block_panels_avx512vnni(const MatmulArgs& a, int64_t n0, int64_
   if (a.dtype == DType::Q4_0) rows_from_panels<DType::Q4_0>(a, n0, n1);
   else if (a.dtype == DType::Q8_0) rows_from_panels<DType::Q8_0>(a, n0, n1);
   else if (a.dtype == DType::Q4_K) rows_from_panels<DType::Q4_K>(a, n0, n1);
+  else if (a.dtype == DType::Q5_K) rows_from_panels<DType::Q5_K>(a, n0, n1);
   else if (a.dtype == DType::Q6_K) rows_from_panels<DType::Q6_K>(a, n0, n1);
 }
 

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <cstring>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -24,7 +25,7 @@ namespace {
 
 bool cpu_has_panels() { return matmul_isa_best() >= MatmulIsa::Avx512Bf16; }
 
-constexpr DType kTypes[] = {DType::Q4_0, DType::Q8_0, DType::Q4_K, DType::Q6_K};
+constexpr DType kTypes[] = {DType::Q4_0, DType::Q8_0, DType::Q4_K, DType::Q5_K, DType::Q6_K};
 
 TEST(BlockPanels, LayoutHoldsEveryBlockOnceAndZerosElsewhere) {
   for (DType t : {DType::Q4_0, DType::Q8_0})
@@ -96,23 +97,35 @@ void expect_k_layout(DType t, size_t unit, Check check) {
   }
 }
 
-// Q4_K: per block of 256 columns, 32 vectors of the 16 rows' quant bytes by 4-byte words, the 8
-// sub-blocks' scales and minimums unpacked to one byte each (16 rows per sub-block), then d and dmin.
-TEST(BlockPanels, Q4KLayoutHoldsQuantsScalesAndMinimumsOnce) {
-  expect_k_layout<BlockQ4_K>(DType::Q4_K, 2048 + 256 + 64, [](const BlockQ4_K& blk, size_t base, size_t r, auto expect_at) {
+// Q4_K and Q5_K: per block of 256 columns, the 16 rows' quant bytes by 4-byte words (Q4_K: word g
+// of chunk c in vector 8c + g; Q5_K: qh word g in vector 5g, word g of chunk c in 5g + 1 + c), the
+// 8 sub-blocks' scales and minimums unpacked to one byte each (16 rows per sub-block), d and dmin.
+template <class Block>
+void expect_qk45_layout(DType t) {
+  constexpr bool five = std::is_same_v<Block, BlockQ5_K>;
+  constexpr size_t quant = five ? 2560 : 2048;
+  expect_k_layout<Block>(t, quant + 256 + 64, [](const Block& blk, size_t base, size_t r, auto expect_at) {
     for (size_t v = 0; v < 32; ++v)
-      for (size_t i = 0; i < 4; ++i) expect_at(base + 64 * v + 4 * r + i, blk.qs[4 * v + i], "quant");
+      for (size_t i = 0; i < 4; ++i) expect_at(base + 64 * (five ? 5 * (v % 8) + 1 + v / 8 : v) + 4 * r + i, blk.qs[4 * v + i], "quant");
+    if constexpr (five)
+      for (size_t g = 0; g < 8; ++g)
+        for (size_t i = 0; i < 4; ++i) expect_at(base + 64 * 5 * g + 4 * r + i, blk.qh[4 * g + i], "fifth bits");
     for (int j = 0; j < 8; ++j) {
       uint8_t sc = 0, mn = 0;
       k_scale_min(j, blk.scales, sc, mn);
-      expect_at(base + 2048 + 16 * static_cast<size_t>(j) + r, sc, "scale");
-      expect_at(base + 2048 + 128 + 16 * static_cast<size_t>(j) + r, mn, "minimum");
+      expect_at(base + quant + 16 * static_cast<size_t>(j) + r, sc, "scale");
+      expect_at(base + quant + 128 + 16 * static_cast<size_t>(j) + r, mn, "minimum");
     }
     for (size_t i = 0; i < 2; ++i) {
-      expect_at(base + 2048 + 256 + 2 * r + i, reinterpret_cast<const uint8_t*>(&blk.d)[i], "d");
-      expect_at(base + 2048 + 256 + 32 + 2 * r + i, reinterpret_cast<const uint8_t*>(&blk.dmin)[i], "dmin");
+      expect_at(base + quant + 256 + 2 * r + i, reinterpret_cast<const uint8_t*>(&blk.d)[i], "d");
+      expect_at(base + quant + 256 + 32 + 2 * r + i, reinterpret_cast<const uint8_t*>(&blk.dmin)[i], "dmin");
     }
   });
+}
+
+TEST(BlockPanels, Q4KAndQ5KLayoutsHoldQuantsScalesAndMinimumsOnce) {
+  expect_qk45_layout<BlockQ4_K>(DType::Q4_K);
+  expect_qk45_layout<BlockQ5_K>(DType::Q5_K);
 }
 
 // Q6_K: per block of 256 columns, per half h and word g the vectors of the rows' ql words 16h + g
@@ -137,7 +150,7 @@ TEST(BlockPanels, RefusesOtherTypesPartialBlocksAndOverflow) {
   const std::vector<uint8_t> w(dtype_bytes(DType::BF16, 64 * 4), 0);
   std::vector<uint8_t> p(4096);
   EXPECT_THROW(block_panels_pack(p.data(), WeightMatrix{w.data(), DType::BF16, 4, 64, 128}), Error);
-  EXPECT_THROW(block_panels_size(DType::Q5_K, 4, 256), Error);
+  EXPECT_THROW(block_panels_size(DType::Q4_1, 4, 64), Error);
   for (DType t : kTypes) {
     const int64_t u = dtype_block_elements(t);  // columns of one block
     EXPECT_THROW(block_panels_size(t, 4, u + 16), Error);
