@@ -1,8 +1,9 @@
-// Q4_0, Q8_0, Q4_K and Q6_K weights repacked into the fast path's panels (layout in
+// Q4_0, Q8_0, Q4_K, Q5_K and Q6_K weights repacked into the fast path's panels (layout in
 // kernels/matmul.h): the same values as the file's blocks, per block the quants transposed 4 bytes
-// at a time across 16 rows (Q8_0's plus 128) and then the 16 rows' scales (Q4_K: its sub-block
-// scales and minimums unpacked to bytes), so that the integer kernel loads 16 rows' quants and scales in whole vectors
-// from one stream. Done once per matrix when a model is prepared for fast products.
+// at a time across 16 rows (Q8_0's plus 128) and then the 16 rows' scales (the K-quants' sub-block
+// scales and minimums unpacked to bytes), so that the integer kernel loads 16 rows' quants and
+// scales in whole vectors from one stream. Done once per matrix when a model is prepared for fast
+// products.
 #include <omp.h>
 
 #include <cstdint>

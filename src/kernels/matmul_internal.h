@@ -79,8 +79,9 @@ void matmul_rows_dequant(const MatmulArgs& a, int64_t n0, int64_t n1, RowsKernel
 // Fast mode, AVX512_VNNI: integer dot products of Q4_K, Q5_K and Q6_K weights against a.x_q8k and
 // of the 32-value block types against a.x_q8_0 (quants_vnni.cpp); other types are left untouched.
 void matmul_rows_int8_avx512vnni(const MatmulArgs& a, int64_t n0, int64_t n1);
-// Q4_0 or Q8_0 weights from a.panels against a.x_q8_0s, Q4_K or Q6_K against a.x_q8k (n0 a multiple of
-// kBlockPanelRows): each output sums its blocks in order in one accumulator lane, whatever T is.
+// Q4_0 or Q8_0 weights from a.panels against a.x_q8_0s, the K-quants against a.x_q8k (n0 a
+// multiple of kBlockPanelRows): each output sums its blocks in order in one accumulator lane,
+// whatever T is.
 void matmul_rows_block_panels_avx512vnni(const MatmulArgs& a, int64_t n0, int64_t n1);
 // The same x as signed blocks: pairs of XPairQ8_0 to twice as many XBlockQ8_0.
 void x_q8_0_signed(const XPairQ8_0* pairs, int64_t n_pairs, XBlockQ8_0* out);

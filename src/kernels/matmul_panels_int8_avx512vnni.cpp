@@ -1,6 +1,6 @@
 // Q4_0 and Q8_0 weights from packed panels (block_panels_pack, layout in kernels/matmul.h) against x
-// rounded to signed 8-bit blocks: an integer outer product (Q4_K and Q6_K likewise, further down). Per block of 32 columns, 8 vectors of
-// 16 rows' quants as unsigned bytes (Q4_0: 4 loads unpacked by and/shift; Q8_0: 8 loads, packed as
+// rounded to signed 8-bit blocks: an integer outer product (the K-quants likewise, further down).
+// Per block of 32 columns, 8 vectors of 16 rows' quants as unsigned bytes (Q4_0: 4 loads unpacked by and/shift; Q8_0: 8 loads, packed as
 // value + 128) meet each x row's 4 matching values broadcast into vpdpbusd (x the signed side), so
 // a block's 16 integer dot products land in the 16 rows' own lanes; the bytes' offset (8 or 128)
 // comes off as offset * (the x block's sum), the rows' 16 scales (stored right after the block's
@@ -102,6 +102,26 @@ inline void panel_tile(const uint8_t* panel, int64_t nb, const XBlockQ8_0* x, in
   for (int t = 0; t < TT; ++t) _mm512_mask_storeu_ps(y + t * ldy, valid, acc[t]);
 }
 
+// Each byte's bits moved up (by > 0) or down (by < 0); the shifts are 16 bits wide, so the caller
+// masks off the bits that spill over from the neighbouring byte.
+inline __m512i shift_bytes(__m512i v, int by) { return by >= 0 ? _mm512_slli_epi16(v, by) : _mm512_srli_epi16(v, -by); }
+
+// The low or the high nibble of each byte.
+inline __m512i nibbles(__m512i v, bool high) {
+  return _mm512_and_si512(high ? _mm512_srli_epi16(v, 4) : v, _mm512_set1_epi8(0x0F));
+}
+
+// Q5_K's values of sub-block j from its quant vector q and fifth-bit vector h (bit j to bit 4).
+inline __m512i q5_k_values(__m512i q, __m512i h, int j) {
+  return _mm512_or_si512(nibbles(q, j % 2 != 0), _mm512_and_si512(shift_bytes(h, 4 - j), _mm512_set1_epi8(0x10)));
+}
+
+// Q6_K's values of part j (0..3) of a half from its ql vector l and qh vector h (bits 2j, 2j + 1
+// to bits 4, 5).
+inline __m512i q6_k_values(__m512i l, __m512i h, int j) {
+  return _mm512_or_si512(nibbles(l, j >= 2), _mm512_and_si512(shift_bytes(h, 4 - 2 * j), _mm512_set1_epi8(0x30)));
+}
+
 // Q4_K and Q5_K (block of 256 columns = 8 sub-blocks of 32; layout in kernels/matmul.h). Q4_K:
 // 32 vectors of 16 rows' quant bytes, vector 8c + g holding bytes 4g..4g+3 of each row's 32-byte
 // chunk c (low nibbles: sub-block 2c, high: 2c + 1). Q5_K: per word g, the vector of qh bytes
@@ -115,13 +135,9 @@ struct QK45 {
   static constexpr int64_t kQuant = Five ? 2560 : 2048, kSub = 128, kBlock = kQuant + 2 * kSub + 64;
   // Vector g of sub-block j's values, 0..15 or 0..31.
   static __m512i values(const uint8_t* block, int j, int g) {
-    const __m512i low4 = _mm512_set1_epi8(0x0F);
     const __m512i raw = _mm512_loadu_si512(block + 64 * (Five ? 5 * g + 1 + j / 2 : 8 * (j / 2) + g));
-    const __m512i q = _mm512_and_si512(j % 2 ? _mm512_srli_epi16(raw, 4) : raw, low4);
-    if constexpr (!Five) return q;
-    const __m512i h = _mm512_loadu_si512(block + 64 * 5 * g);  // bit j of each byte to bit 4
-    const __m512i fifth = j < 4 ? _mm512_slli_epi16(h, 4 - j) : _mm512_srli_epi16(h, j - 4);
-    return _mm512_or_si512(q, _mm512_and_si512(fifth, _mm512_set1_epi8(0x10)));
+    if constexpr (Five) return q5_k_values(raw, _mm512_loadu_si512(block + 64 * 5 * g), j);
+    return nibbles(raw, j % 2 != 0);
   }
 };
 
@@ -129,25 +145,22 @@ struct QK45 {
 // once) rather than sub-block by sub-block, which swept each block 8 times and read from memory
 // 1.5x slower than in place; the same integers (exact), so the same bits as in a batch.
 inline __m512i q5_k_lone_block(const uint8_t* block, const XBlockQ8K& xb) {
-  const __m512i low4 = _mm512_set1_epi8(0x0F), bit4 = _mm512_set1_epi8(0x10);
   __m512i dot[8];
   for (int j = 0; j < 8; ++j) dot[j] = _mm512_setzero_si512();
   for (int g = 0; g < 8; ++g) {
     const __m512i h = _mm512_loadu_si512(block + 64 * 5 * g);
-    for (int c = 0; c < 4; ++c) {
-      const __m512i raw = _mm512_loadu_si512(block + 64 * (5 * g + 1 + c));
-      const __m512i lo = _mm512_or_si512(_mm512_and_si512(raw, low4),
-                                         _mm512_and_si512(c < 3 ? _mm512_slli_epi16(h, 4 - 2 * c) : _mm512_srli_epi16(h, 2 * c - 4), bit4));
-      const __m512i hi = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16(raw, 4), low4),
-                                         _mm512_and_si512(c < 2 ? _mm512_slli_epi16(h, 3 - 2 * c) : _mm512_srli_epi16(h, 2 * c - 3), bit4));
-      dot[2 * c] = _mm512_dpbusd_epi32(dot[2 * c], lo, x_word(xb.q + 64 * c + 4 * g));
-      dot[2 * c + 1] = _mm512_dpbusd_epi32(dot[2 * c + 1], hi, x_word(xb.q + 64 * c + 32 + 4 * g));
+    for (int j = 0; j < 8; j += 2) {  // the low and high nibbles of chunk j / 2
+      const __m512i raw = _mm512_loadu_si512(block + 64 * (5 * g + 1 + j / 2));
+      dot[j] = _mm512_dpbusd_epi32(dot[j], q5_k_values(raw, h, j), x_word(xb.q + 32 * j + 4 * g));
+      dot[j + 1] = _mm512_dpbusd_epi32(dot[j + 1], q5_k_values(raw, h, j + 1), x_word(xb.q + 32 * (j + 1) + 4 * g));
     }
   }
   const uint8_t* sub = block + QK45<true>::kQuant;
   __m512i isum = _mm512_setzero_si512();
-  for (int j = 0; j < 8; ++j)
-    isum = _mm512_add_epi32(isum, _mm512_mullo_epi32(_mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(sub + 16 * j))), dot[j]));
+  for (int j = 0; j < 8; ++j) {
+    const __m512i sc = _mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(sub + 16 * j)));
+    isum = _mm512_add_epi32(isum, _mm512_mullo_epi32(sc, dot[j]));
+  }
   return isum;
 }
 
@@ -161,20 +174,23 @@ inline void qk45_tile(const uint8_t* panel, int64_t nb, const XBlockQ8K* x, int6
     const uint8_t* block = panel + b * L::kBlock;
     const uint8_t* sub = block + L::kQuant;
     __m512i isum[TT];
-    for (int t = 0; t < TT; ++t) isum[t] = _mm512_setzero_si512();
-    if constexpr (Five && TT == 1) isum[0] = q5_k_lone_block(block, x[b]);
-    for (int j = 0; j < (Five && TT == 1 ? 0 : 8); ++j) {
-      __m512i w[8];
-      for (int g = 0; g < 8; ++g) w[g] = L::values(block, j, g);
-      const __m512i sc = _mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(sub + 16 * j)));
-      for (int t = 0; t < TT; ++t) {
-        const int8_t* xq = x[t * ldx + b].q + 32 * j;
-        __m512i lo = _mm512_setzero_si512(), hi = _mm512_setzero_si512();
-        for (int g = 0; g < 4; ++g) {
-          lo = _mm512_dpbusd_epi32(lo, w[g], x_word(xq + 4 * g));
-          hi = _mm512_dpbusd_epi32(hi, w[g + 4], x_word(xq + 16 + 4 * g));
+    if constexpr (Five && TT == 1) {
+      isum[0] = q5_k_lone_block(block, x[b]);
+    } else {
+      for (int t = 0; t < TT; ++t) isum[t] = _mm512_setzero_si512();
+      for (int j = 0; j < 8; ++j) {
+        __m512i w[8];
+        for (int g = 0; g < 8; ++g) w[g] = L::values(block, j, g);
+        const __m512i sc = _mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(sub + 16 * j)));
+        for (int t = 0; t < TT; ++t) {
+          const int8_t* xq = x[t * ldx + b].q + 32 * j;
+          __m512i lo = _mm512_setzero_si512(), hi = _mm512_setzero_si512();
+          for (int g = 0; g < 4; ++g) {
+            lo = _mm512_dpbusd_epi32(lo, w[g], x_word(xq + 4 * g));
+            hi = _mm512_dpbusd_epi32(hi, w[g + 4], x_word(xq + 16 + 4 * g));
+          }
+          isum[t] = _mm512_add_epi32(isum[t], _mm512_mullo_epi32(sc, _mm512_add_epi32(lo, hi)));
         }
-        isum[t] = _mm512_add_epi32(isum[t], _mm512_mullo_epi32(sc, _mm512_add_epi32(lo, hi)));
       }
     }
     const __m512 d = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(sub + 2 * L::kSub)));
@@ -194,9 +210,9 @@ inline void qk45_tile(const uint8_t* panel, int64_t nb, const XBlockQ8K* x, int6
   for (int t = 0; t < TT; ++t) _mm512_mask_storeu_ps(y + t * ldy, valid, acc[t]);
 }
 
-// Q6_K (block of 256 columns = 2 halves of 4 parts of 32; layout in kernels/matmul.h): 32 vectors
-// of 16 rows' low-bit bytes (ql) and 16 of high-bit bytes (qh) by 4-byte words, then the 16
-// sub-blocks' int8 scales (16 rows each), then d (float16). Value 32j + l of half h (l < 32) is
+// Q6_K (block of 256 columns = 2 halves of 4 parts of 32; layout in kernels/matmul.h): per half
+// and word g, the vectors of 16 rows' low-bit bytes (ql) of parts 0/2 and 1/3 and of their
+// high-bit bytes (qh), then the 16 sub-blocks' int8 scales (16 rows each), then d (float16). Value 32j + l of half h (l < 32) is
 // the low (j < 2) or high nibble of ql byte 64h + 32(j % 2) + l with bits 2j, 2j + 1 of qh byte
 // 32h + l above it, minus 32, times scale 8h + 2j + l / 16. Per x row the block is d * dx * sum_k
 // sc_k * ((q . x)_k - 32 * (sum of x)_k), exact in int32 (at most 16 * 128 * 16 * 32 * 127).
@@ -205,17 +221,8 @@ constexpr int64_t kQ6KLow = 2048, kQ6KHigh = 1024, kQ6KScales = 256, kQ6KBlock =
 // The 6-bit values of part j (0..3) of a half whose 24 vectors start at `half`.
 template <int J>
 inline void q6_k_unpack(const uint8_t* half, __m512i w[8]) {
-  const __m512i low4 = _mm512_set1_epi8(0x0F), bits45 = _mm512_set1_epi8(0x30);
-  for (int g = 0; g < 8; ++g) {
-    const __m512i l = _mm512_loadu_si512(half + 64 * (3 * g + J % 2)), h = _mm512_loadu_si512(half + 64 * (3 * g + 2));
-    const __m512i lo = _mm512_and_si512(J < 2 ? l : _mm512_srli_epi16(l, 4), low4);
-    __m512i hi;  // bits 2J, 2J + 1 of qh moved to bits 4, 5
-    if constexpr (J == 0) hi = _mm512_slli_epi16(h, 4);
-    else if constexpr (J == 1) hi = _mm512_slli_epi16(h, 2);
-    else if constexpr (J == 2) hi = h;
-    else hi = _mm512_srli_epi16(h, 2);
-    w[g] = _mm512_or_si512(lo, _mm512_and_si512(hi, bits45));
-  }
+  for (int g = 0; g < 8; ++g)
+    w[g] = q6_k_values(_mm512_loadu_si512(half + 64 * (3 * g + J % 2)), _mm512_loadu_si512(half + 64 * (3 * g + 2)), J);
 }
 
 template <int TT, int J>
@@ -245,7 +252,6 @@ inline void q6_k_part(const uint8_t* block, int half, const XBlockQ8K* x, int64_
 // read 1.2-1.6x faster than four passes over each half, and ql and qh side by side in the panel
 // 1.9x faster than in two regions of it.
 inline __m512i q6_k_lone_block(const uint8_t* block, const XBlockQ8K& xb) {
-  const __m512i low4 = _mm512_set1_epi8(0x0F), bits45 = _mm512_set1_epi8(0x30);
   const uint8_t* scales = block + kQ6KLow + kQ6KHigh;
   __m512i isum = _mm512_setzero_si512();
   for (int half = 0; half < 2; ++half) {
@@ -254,14 +260,10 @@ inline __m512i q6_k_lone_block(const uint8_t* block, const XBlockQ8K& xb) {
     const uint8_t* v = block + 64 * 24 * half;
     const int8_t* xq = xb.q + 128 * half;
     for (int g = 0; g < 8; ++g) {
-      const __m512i a = _mm512_loadu_si512(v + 64 * (3 * g)), b = _mm512_loadu_si512(v + 64 * (3 * g + 1));
+      const __m512i l[2] = {_mm512_loadu_si512(v + 64 * (3 * g)), _mm512_loadu_si512(v + 64 * (3 * g + 1))};
       const __m512i h = _mm512_loadu_si512(v + 64 * (3 * g + 2));
-      const __m512i w[4] = {
-          _mm512_or_si512(_mm512_and_si512(a, low4), _mm512_and_si512(_mm512_slli_epi16(h, 4), bits45)),
-          _mm512_or_si512(_mm512_and_si512(b, low4), _mm512_and_si512(_mm512_slli_epi16(h, 2), bits45)),
-          _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16(a, 4), low4), _mm512_and_si512(h, bits45)),
-          _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16(b, 4), low4), _mm512_and_si512(_mm512_srli_epi16(h, 2), bits45))};
-      for (int j = 0; j < 4; ++j) dot[2 * j + g / 4] = _mm512_dpbusd_epi32(dot[2 * j + g / 4], w[j], x_word(xq + 32 * j + 4 * g));
+      for (int j = 0; j < 4; ++j)
+        dot[2 * j + g / 4] = _mm512_dpbusd_epi32(dot[2 * j + g / 4], q6_k_values(l[j % 2], h, j), x_word(xq + 32 * j + 4 * g));
     }
     for (int k = 0; k < 8; ++k) {
       const int kk = 8 * half + k;

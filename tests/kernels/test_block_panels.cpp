@@ -1,6 +1,6 @@
-// Q4_0, Q8_0, Q4_K and Q6_K weights packed into panels (block_panels_pack) and multiplied from them in fast
-// mode with integer dot products: the layout byte by byte, the products against their oracle, and
-// the same bits whatever the batch, the thread count or the group.
+// Q4_0, Q8_0, Q4_K, Q5_K and Q6_K weights packed into panels (block_panels_pack) and multiplied from
+// them in fast mode with integer dot products: the layout byte by byte, the products against their
+// oracle, and the same bits whatever the batch, the thread count or the group.
 #include <gtest/gtest.h>
 #include <omp.h>
 
