@@ -19,8 +19,11 @@ namespace optipfair {
 namespace {
 
 constexpr int64_t kBlockScaleBytes = kBlockPanelRows * 2;
-constexpr int64_t kQ4KQuantBytes = kBlockPanelRows * 128, kQ5KQuantBytes = kBlockPanelRows * 160, kQ4KSubBytes = kBlockPanelRows * 8;
-constexpr int64_t kQ6KLowBytes = kBlockPanelRows * 128, kQ6KHighBytes = kBlockPanelRows * 64, kQ6KScaleBytes = kBlockPanelRows * 16;
+// A K-quant block's parts for the panel's 16 rows (layouts in kernels/matmul.h).
+constexpr int64_t kQ4KQuantBytes = kBlockPanelRows * 128, kQ5KQuantBytes = kBlockPanelRows * 160;
+constexpr int64_t kQ4KSubBytes = kBlockPanelRows * 8;  // one byte per row and sub-block
+constexpr int64_t kQ6KLowBytes = kBlockPanelRows * 128, kQ6KHighBytes = kBlockPanelRows * 64;
+constexpr int64_t kQ6KScaleBytes = kBlockPanelRows * 16;
 
 // Bytes of one block's quants for the panel's 16 rows; their scales follow.
 int64_t block_quant_bytes(DType t) { return kBlockPanelRows * (t == DType::Q4_0 ? 16 : 32); }
@@ -113,7 +116,10 @@ void block_panels_pack(uint8_t* dst, const WeightMatrix& w) {
         const uint8_t* blk = row + static_cast<size_t>(b) * block_bytes;
         uint8_t* unit = panel + b * step;
         if (k_quant) {
-          (w.dtype == DType::Q4_K ? pack_qk45<BlockQ4_K> : w.dtype == DType::Q5_K ? pack_qk45<BlockQ5_K> : pack_q6_k)(unit, r, blk);
+          const auto pack = w.dtype == DType::Q4_K   ? pack_qk45<BlockQ4_K>
+                            : w.dtype == DType::Q5_K ? pack_qk45<BlockQ5_K>
+                                                     : pack_q6_k;
+          pack(unit, r, blk);
           continue;
         }
         std::memcpy(unit + quant_bytes + 2 * r, blk, 2);  // the f16 scale, first in both blocks

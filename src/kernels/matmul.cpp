@@ -204,9 +204,8 @@ void matmul_group(std::span<const MatmulOutput> outputs, const float* x, int64_t
   }
 
   // Work items: blocks of kRowBlock weight rows (one panel of kPanelRows for
-  // packed BF16 weights, of kBlockPanelRows for the block types) times chunks of x's
-  // rows. A
-  // chunk bounds the x rows a kernel runs against its weight rows, kept in L2
+  // packed BF16 weights, of kBlockPanelRows for the block types) times chunks
+  // of x's rows. A chunk bounds the x rows a kernel runs against its weight rows, kept in L2
   // (512 KB per K block: 128 rows of bf16 or 64 of float32); chunks are of
   // equal size, give or take a row. Results do not depend on the split: every
   // y element is summed in the same order whichever item computes it.
@@ -259,7 +258,7 @@ void matmul_group(std::span<const MatmulOutput> outputs, const float* x, int64_t
       p.rows = detail::matmul_rows_int8_avx512vnni;
       if (block_panels(o)) {  // a work item is one panel
         p.a.panels = o.w.panels;
-        if (per_32(o.w.dtype)) p.a.x_q8_0s = x_q8_0s.data();  // Q4_K reads x_q8k
+        if (per_32(o.w.dtype)) p.a.x_q8_0s = x_q8_0s.data();  // the K-quants read x_q8k
         p.rows = detail::matmul_rows_block_panels_avx512vnni;
         p.row_block = kBlockPanelRows;
       }

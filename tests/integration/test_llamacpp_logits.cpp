@@ -14,6 +14,7 @@
 #include "io/model_formats.h"
 #include "kernels/matmul.h"
 #include "model/forward.h"
+#include "model/panels.h"
 #include "model/synthetic.h"
 #include "test_support.h"
 #include "util/build_paths.h"
@@ -114,9 +115,16 @@ TEST(LlamaCppPhi3, LongFactorsBeyondTheOriginalContextMatch) {
 // Not for the 32-value types: 1.6e-2 (Q8_0), 1.5e-2 (Q4_0), 1.5e-2 (Q4_1), 1.4e-2 (Q5_0),
 // 1.6e-2 (Q5_1). llama.cpp rounds x per 32 values there too but keeps each block's scale as
 // float16, which alone would explain far less; where the rest comes from is not established.
+// From panels (model_pack_panels, GCC's build): Q4_K 4.2e-7, Q6_K 2.1e-7, Q4_K_M 2.1e-7 (each
+// block's integers summed and scaled once: the float steps come out as the reference build's),
+// Q8_0 1.6e-2, Q4_0 1.5e-2, and Q5_K 1.7e-2: the same float steps as Q4_K (one kernel), so the
+// reference's Q5_K path must order its float sums otherwise, and a last-bit difference again moves
+// an activation's rounding; against the oracle the Q5_K panels hold the integer path's bound
+// (test_block_panels.cpp).
 struct QuantCase {
   const char* name;            // make_synthetic_model --dtype, and the reference file tiny-k-<name>
   double fast_tolerance = 0.03;  // fast mode where the integer dot products run (else 0.03)
+  double packed_tolerance = 0.03;  // the same from panels
 };
 
 class LlamaCppQuantised : public ::testing::TestWithParam<QuantCase> {};
@@ -127,19 +135,25 @@ TEST_P(LlamaCppQuantised, LogitsMatch) {
   const Model m = make_synthetic_model("tiny-k", synthetic_weights_from_name(q.name), 11);
   test::ScratchDir dir;
   save_gguf_model(m, dir / "m.gguf");
-  const Model loaded = load_model((dir / "m.gguf").string());
+  Model loaded = load_model((dir / "m.gguf").string());
   const std::vector<float> exact =
       kept_rows(forward_tokens(loaded, ref.ids, nullptr, Precision::Exact), ref, loaded.config.vocab_size);
   EXPECT_LE(max_rel_diff(exact, ref.logits), 0.03) << "exact";
   const std::vector<float> fast = kept_rows(forward_tokens(loaded, ref.ids, nullptr, Precision::Fast), ref, loaded.config.vocab_size);
   const bool integer_dots = matmul_isa() == MatmulIsa::Avx512Bf16;
   EXPECT_LE(max_rel_diff(fast, ref.logits), integer_dots ? q.fast_tolerance : 0.03) << "fast";
+  // Q4_0, Q8_0 and the K-quants packed into panels (as eval and bench run them) stay as close.
+  if (model_pack_panels(loaded) > 0) {
+    const std::vector<float> packed =
+        kept_rows(forward_tokens(loaded, ref.ids, nullptr, Precision::Fast), ref, loaded.config.vocab_size);
+    EXPECT_LE(max_rel_diff(packed, ref.logits), q.packed_tolerance) << "fast, from panels";
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(EveryBlockType, LlamaCppQuantised,
                          ::testing::Values(QuantCase{"q8_0"}, QuantCase{"q4_0"}, QuantCase{"q4_1"}, QuantCase{"q5_0"},
-                                           QuantCase{"q5_1"}, QuantCase{"q4_k", 0.015}, QuantCase{"q5_k", 0.015},
-                                           QuantCase{"q6_k", 0.015}, QuantCase{"q4_k_m", 0.015}),
+                                           QuantCase{"q5_1"}, QuantCase{"q4_k", 0.015, 0.015}, QuantCase{"q5_k", 0.015, 0.025},
+                                           QuantCase{"q6_k", 0.015, 0.015}, QuantCase{"q4_k_m", 0.015, 0.015}),
                          [](const auto& p) { return std::string(p.param.name); });
 
 }  // namespace

@@ -66,9 +66,9 @@ TEST(BlockPanels, LayoutHoldsEveryBlockOnceAndZerosElsewhere) {
     }
 }
 
-// A K-quant matrix of 19 rows x 512 columns packed; `check(p, n, b, base, r, expect_at)` checks row
-// n's block b (its panel block at byte `base`, the row's lane r) and marks the bytes it expects;
-// every byte left unmarked must be zero.
+// A K-quant matrix of 19 rows x 512 columns packed; `check(blk, base, r, expect_at)` checks one
+// row's block `blk` against its panel block at byte `base` (the row's lane r), marking the bytes it
+// expects through expect_at(byte, value, what); every byte left unmarked must be zero.
 template <class Block, class Check>
 void expect_k_layout(DType t, size_t unit, Check check) {
   const int64_t N = 19, K = 512, nb = K / 256, panels = (N + 15) / 16, stride = block_panel_bytes(t, K);
@@ -173,10 +173,11 @@ TEST(BlockPanels, FastProductsMatchTheirOracle) {
       if (K % dtype_block_elements(t) == 0) expect_integer_dots_match_oracle(t, K, true);
 }
 
-// A generated token (T == 1) reads the panels as a batch does, so its bits are its row's in the
-// batch; one or two threads, one call per matrix or a group: the same bits too. Exact mode and a
-// weaker instruction set ignore the panels (they equal the unpacked matrix's results), and so
-// does a K the integer path does not take (not a multiple of 64).
+// A generated token (T == 1) reads the panels as a batch does (Q5_K and Q6_K sum a block's exact
+// integers in another order), so its bits are its row's in the batch; one or two threads, one
+// call per matrix or a group: the same bits too. Exact mode and a weaker instruction set ignore
+// the panels (they equal the unpacked matrix's results), and so does a K the integer path does
+// not take (not a multiple of 64).
 TEST(BlockPanels, SameBitsAloneInABatchInAGroupOnAnyThreadCount) {
   if (!cpu_has_panels()) GTEST_SKIP() << "CPU lacks AVX512_VNNI";
   matmul_test::MatmulSettingsGuard guard;

@@ -63,10 +63,10 @@ TEST(ModelPanels, FastLogitsFromPanelsAgreeWithRowsInPlace) {
   }
 }
 
-// Q4_0, Q8_0 (rows of whole 64-value pairs of blocks, as the integer path takes them) and the K-quants: x
-// is rounded to 8 bits the same way in place and from panels, so again only the summation order
-// differs, and a last-bit difference can move an activation's 8-bit rounding by a step (2^-7 of
-// its block's largest value).
+// Q4_0, Q8_0 (rows of whole 64-value pairs of blocks, as the integer path takes them) and the
+// K-quants: x is rounded to 8 bits the same way in place and from panels, so again only the
+// summation order differs, and a last-bit difference can move an activation's 8-bit rounding by a
+// step (2^-7 of its block's largest value).
 TEST(ModelPanels, FastLogitsFromBlockPanelsAgreeWithRowsInPlace) {
   if (matmul_isa() < MatmulIsa::Avx512Bf16) GTEST_SKIP() << "CPU lacks AVX512_VNNI: panels are not used";
   for (DType t : {DType::Q4_0, DType::Q8_0, DType::Q4_K, DType::Q5_K, DType::Q6_K}) {
@@ -106,7 +106,8 @@ TEST(ModelPanels, ACopyPointedElsewhereOrCutShorterMultipliesInPlace) {
   EXPECT_EQ(narrower.matrix().panels, nullptr);
 }
 
-TEST(ModelPanels, OtherTypesAndWeakerInstructionSetsPackNothing) {  // only BF16, Q4_0, Q8_0 and the K-quants are packed
+// Only BF16, Q4_0, Q8_0 and the K-quants are packed.
+TEST(ModelPanels, OtherTypesAndWeakerInstructionSetsPackNothing) {
   Model q = make_synthetic_model("tiny", DType::F32, 6);
   EXPECT_EQ(model_pack_panels(q), 0u);
   Model q5 = make_synthetic_model("tiny-k", DType::Q5_0, 6);
