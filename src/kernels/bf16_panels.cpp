@@ -35,7 +35,7 @@ void bf16_panels_pack(uint16_t* dst, const WeightMatrix& w) {
   // Blocks of 16 column pairs: the block's 64 rows x 64 bytes are read once, a line of each row,
   // and its 4 KB of output (16 pairs x 256 bytes) is filled in L1 rather than scattered over a
   // whole panel (up to 1 MB). Either way the cost is mostly the kernel zeroing the fresh pages
-  // (docs/performance.md).
+  // (docs/performance_forward.md).
   constexpr int64_t kPairsPerBlock = 16;
   const int64_t blocks = (pairs + kPairsPerBlock - 1) / kPairsPerBlock;
 #pragma omp parallel for schedule(static) if (static_cast<int64_t>(w.rows) * w.cols >= (int64_t{1} << 20))

@@ -212,7 +212,7 @@ void matmul_group(std::span<const MatmulOutput> outputs, const float* x, int64_t
   //  - bf16 x (the fast path, compute at ~2x the float32 rate) and panels: all
   //    chunks of a row block one after the other, so each weight comes from
   //    memory once per call and the threads share the weights rather than each streaming
-  //    all of them (figures in docs/performance.md).
+  //    all of them (figures in docs/performance_forward.md).
   //  - float32 x: chunk after chunk (each x panel stays in L2 while the weights
   //    stream past), which measured 3-6 % faster there than row-block order.
   // (Chunks were fixed 64-row slices: 65 rows, an evaluation call's logits

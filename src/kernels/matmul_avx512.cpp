@@ -257,7 +257,7 @@ inline void tile_bf16(const uint16_t* x, int64_t ldx, int64_t K, const uint8_t* 
 // Token generation (T == 1), one row at a time in tile_bf16's order (see row_dot above). With bf16
 // x, a 64-byte line of weights costs one load and one dot-product instruction instead of two
 // widenings, two shifts and two multiply-adds: the float32 path measured about 25 % below this
-// machine's plain read rate, this one at it (docs/performance.md).
+// machine's plain read rate, this one at it (docs/performance_forward.md).
 inline float row_dot_bf16(const uint8_t* row, const uint16_t* x, int64_t K) {
   const auto* w = reinterpret_cast<const uint16_t*>(row);
   float y = 0;

@@ -4,7 +4,7 @@
 // own lanes: up to 6 x rows x 64 weight rows = 24 accumulators. Compared with the in-place tiles
 // (matmul_avx512.cpp) there is no horizontal sum, and the weights are one sequential stream rather
 // than 4 rows a row's length apart (4 KiB for K = 2048, the same L1 sets as the x rows): measured
-// at 86-97 % of the machine's bf16 peak at 128 rows against 42-60 % (docs/performance.md).
+// at 86-97 % of the machine's bf16 peak at 128 rows against 42-60 % (docs/performance_forward.md).
 //
 // Every output sums its column pairs in order, one lane of one accumulator, from the first pair
 // to the last, whatever T is: a row alone gives the same bits as inside a batch, and a generated

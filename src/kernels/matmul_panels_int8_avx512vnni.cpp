@@ -10,9 +10,10 @@
 //
 // A panel is read front to back, one stream, by up to 8 x rows at once; a lone row (a generated
 // token) is the 1-row case of the same loop. Reading several panels side by side, or the scales
-// from a second stream after the quants, read memory 10-40 % slower (docs/performance.md). Every
-// output adds its blocks in order into one lane of one accumulator through the same operations
-// (the integer part of a block is exact), so a row alone gives the same bits as inside a batch.
+// from a second stream after the quants, read memory 10-40 % slower
+// (docs/performance_forward.md). Every output adds its blocks in order into one lane of one
+// accumulator through the same operations (the integer part of a block is exact), so a row alone
+// gives the same bits as inside a batch.
 // Compiled for AVX-512 through a pragma after every #include (see matmul_avx512.cpp for why).
 #include <immintrin.h>
 

@@ -4,7 +4,7 @@
 // contraction): tested bit for bit against it. Prompts widen a work item's rows into a buffer with
 // it; a generated token's rows are widened in registers and multiplied at once (rows_dot_blocks). On
 // the Llama-3.2-1B shape in Q4_K_M this took generation from 2.9 tok/s (the scalar loop) to the
-// figures in docs/performance.md. Compiled for AVX-512 through a pragma placed after every
+// figures in docs/performance_forward.md. Compiled for AVX-512 through a pragma placed after every
 // standard #include (see matmul_avx512.cpp).
 #include <immintrin.h>
 

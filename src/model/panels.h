@@ -1,9 +1,10 @@
 // Preparing a model's BF16, Q4_0, Q8_0 and K-quant weights for fast products: each projection
 // packed once into the panels the AVX512_BF16 / AVX512_VNNI kernels multiply from
 // (kernels/matmul.h), 1.5-2x faster at prompt lengths than reading the rows in place for BF16,
-// 1.3-2.7x for the block types (docs/performance.md). The panels are a second copy of those weights in anonymous memory;
-// the mapped originals stay for the exact path, embeddings and saving, and once packed the fast
-// path no longer reads them (clean file pages the kernel may reclaim).
+// 1.3-2.7x for the block types (docs/performance_forward.md). The panels are a second copy of
+// those weights in anonymous memory; the mapped originals stay for the exact path, embeddings and
+// saving, and once packed the fast path no longer reads them (clean file pages the kernel may
+// reclaim).
 #pragma once
 #include <cstddef>
 
