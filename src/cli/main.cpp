@@ -5,9 +5,11 @@
 #include <CLI/CLI.hpp>
 
 #include "cli/commands.h"
+#include "cli/openmp_waits.h"
 #include "util/error.h"
 
 int main(int argc, char** argv) {
+  optipfair::cli::openmp_waits_default(argv);  // before any thread starts
   CLI::App app{"optipfair: bias analysis and structured pruning of Llama-family language models"};
   app.require_subcommand(1);
   app.set_version_flag("--version", optipfair::cli::version_text());
