@@ -60,4 +60,13 @@ size_t model_pack_panels(Model& model) {
   return bytes;
 }
 
+bool model_has_panels(const Model& model) {
+  auto packed = [](const Tensor& t) { return t.present() && t.shape.size() == 2 && t.matrix().panels != nullptr; };
+  if (packed(model.lm_head)) return true;
+  for (const LayerWeights& w : model.layers)
+    for (const Tensor* t : {&w.wq, &w.wk, &w.wv, &w.wo, &w.w_gate, &w.w_up, &w.w_down})
+      if (packed(*t)) return true;
+  return false;
+}
+
 }  // namespace optipfair

@@ -18,4 +18,9 @@ namespace optipfair {
 // mode ignores them, so commands that run only exact products need not call it.
 size_t model_pack_panels(Model& model);
 
+// Whether any matrix of the model multiplies from panels: what model_pack_panels leaves. A copy
+// made from such a model (pruning, prune/apply.h) is packed too, so that the two run the same
+// kernels and differ only by the cut.
+bool model_has_panels(const Model& model);
+
 }  // namespace optipfair

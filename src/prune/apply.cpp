@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "kernels/matmul.h"
+#include "model/panels.h"
 #include "prune/importance.h"
 #include "util/error.h"
 
@@ -162,6 +163,7 @@ Model apply_kept_neurons(const Model& model, const std::vector<std::vector<int64
   }
   out.config.intermediate_size =
       *std::max_element(out.config.intermediate_sizes.begin(), out.config.intermediate_sizes.end());
+  if (model_has_panels(model)) model_pack_panels(out);  // the cut matrices too, as their source
   return out;
 }
 
@@ -181,6 +183,7 @@ Model zero_pruned_neurons(const Model& model, const std::vector<std::vector<int6
     w.w_up = zero_rows(out, w.w_up, dropped);
     w.w_down = zero_columns(out, w.w_down, dropped);
   }
+  if (model_has_panels(model)) model_pack_panels(out);
   return out;
 }
 

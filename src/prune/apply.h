@@ -3,7 +3,9 @@
 // The result shares every untouched tensor's memory with the input (it holds the input's storage
 // owners), and owns only the sliced gate/up rows and down columns, in their stored type. Block-type
 // (Q8_0, Q4_K, ...) gate/up rows are copied block for block; a block-type down_proj cannot be cut
-// between the columns of a block, so its kept columns are widened to F32.
+// between the columns of a block, so its kept columns are widened to F32. When the input multiplies
+// from panels (model/panels.h), the copied matrices are packed as well: fast products before and
+// after the cut then run the same kernels.
 #pragma once
 #include <cstdint>
 #include <string_view>

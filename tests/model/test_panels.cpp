@@ -29,7 +29,9 @@ float max_abs(const std::vector<float>& v) {
 // that a generated token's logits are its row of the one pass.
 void expect_panels_agree_with_rows_in_place(Model m, float rel_tol) {
   const std::vector<float> in_place = forward_tokens(m, kTokens);
+  EXPECT_FALSE(model_has_panels(m));
   EXPECT_GT(model_pack_panels(m), 0u);
+  EXPECT_TRUE(model_has_panels(m));
   ASSERT_NE(m.layers[0].wq.matrix().panels, nullptr);
   ASSERT_NE(m.layers.back().w_down.matrix().panels, nullptr);
   ASSERT_NE(m.lm_head.matrix().panels, nullptr);
@@ -117,6 +119,7 @@ TEST(ModelPanels, OtherTypesAndWeakerInstructionSetsPackNothing) {
   Model b = make_synthetic_model("tiny", DType::BF16, 6);
   EXPECT_EQ(model_pack_panels(b), 0u);
   EXPECT_EQ(b.layers[0].wq.matrix().panels, nullptr);
+  EXPECT_FALSE(model_has_panels(b));
   matmul_set_isa(saved);
 }
 
