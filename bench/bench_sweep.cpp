@@ -1,7 +1,10 @@
 // The sweep's cost: configurations per second, and one configuration against one whole fair-prune
 // run (run_fair_prune, continuations off) of the same cut, both measured here in one invocation, in
 // alternation. On a synthetic Llama-3.2-1B-shaped BF16 model truncated to 4 layers with the real
-// Llama-3 tokenizer, and our default prompt pairs (32, 8 categories, 4 folds).
+// Llama-3 tokenizer, and our default prompt pairs (32, 8 categories, 4 folds). The model runs with
+// its rows in place, as `optipfair sweep` runs it, and, alternating, packed into panels (as a library
+// caller may pack it), so the packing's cost and gain show side by side (docs/performance.md,
+// "Which commands pack").
 //
 //   bench_sweep [--layers 4] [--threads 2] [--jobs 1] [--rounds 2] [--percentages 1,5] [--seeds 2]
 #include <omp.h>
@@ -15,6 +18,7 @@
 
 #include "bias/prompt_pairs.h"
 #include "io/load_model.h"
+#include "model/panels.h"
 #include "pipeline/fair_prune.h"
 #include "pipeline/sweep.h"
 #include "tokenizer/tokenizer.h"
@@ -46,7 +50,11 @@ int main(int argc, char** argv) {
   omp_set_num_threads(threads);
   try {
     const fs::path dir = bench::synthetic_model_dir(cache_dir, "llama-3.2-1b", "bf16", layers);
-    const Model model = load_model(dir.string());
+    const Model in_place = load_model(dir.string());
+    Model packed = load_model(dir.string());
+    auto t_pack = std::chrono::steady_clock::now();
+    const size_t panel_bytes = model_pack_panels(packed);
+    const double pack_s = seconds_since(t_pack);
     const auto tokenizer = load_tokenizer(fs::path(shared) / "tokenizers/llama3/tokenizer.json");
 
     SweepOptions s;
@@ -64,24 +72,27 @@ int main(int argc, char** argv) {
     f.perplexity_text = s.perplexity_text;
     f.generate = false;
 
-    std::vector<double> sweep_s, fair_s;
+    std::vector<double> sweep_s, fair_s, sweep_in_place_s, fair_in_place_s;
     size_t rows = 0, configs = 0;
     int folds = 0;
     for (int r = 0; r < rounds; ++r) {
-      auto t0 = std::chrono::steady_clock::now();
-      const SweepResult result = run_sweep(model, *tokenizer, s);
-      sweep_s.push_back(seconds_since(t0));
-      rows = result.rows.size();
-      configs = result.configs.size();
-      folds = result.folds;
-      t0 = std::chrono::steady_clock::now();
-      const FairPruneResult one = run_fair_prune(model, *tokenizer, f);
-      fair_s.push_back(seconds_since(t0));
+      for (const bool panels : {true, false}) {
+        const Model& m = panels ? packed : in_place;
+        auto t0 = std::chrono::steady_clock::now();
+        const SweepResult result = run_sweep(m, *tokenizer, s);
+        (panels ? sweep_s : sweep_in_place_s).push_back(seconds_since(t0));
+        rows = result.rows.size();
+        configs = result.configs.size();
+        folds = result.folds;
+        t0 = std::chrono::steady_clock::now();
+        const FairPruneResult one = run_fair_prune(m, *tokenizer, f);
+        (panels ? fair_s : fair_in_place_s).push_back(seconds_since(t0));
+      }
     }
-    const double sweep_best = *std::min_element(sweep_s.begin(), sweep_s.end());
-    const double fair_best = *std::min_element(fair_s.begin(), fair_s.end());
+    auto best = [](const std::vector<double>& v) { return *std::min_element(v.begin(), v.end()); };
+    const double sweep_best = best(sweep_in_place_s), fair_best = best(fair_in_place_s);
     std::printf("model: synthetic llama-3.2-1b BF16, %lld layers; %d threads, %d job(s); exact activations\n",
-                static_cast<long long>(model.config.num_hidden_layers), threads, jobs);
+                static_cast<long long>(in_place.config.num_hidden_layers), threads, jobs);
     std::printf("pairs: %zu; %zu configurations x %d folds = %zu rows; perplexity text 3.9 KB\n", s.pairs.size(),
                 configs, folds, rows);
     std::printf("sweep (best of %d)        %8.2f s  = %.3f configuration-folds/s, %.3f s each\n", rounds, sweep_best,
@@ -91,7 +102,11 @@ int main(int argc, char** argv) {
     std::printf("one configuration-fold / one fair-prune run: %.3f (a separate run per configuration would also load "
                 "the model and tokenizer each time)\n",
                 sweep_best / static_cast<double>(rows) / fair_best);
-    std::printf("peak RSS %.0f MiB\n", bench::peak_rss_mib());
+    std::printf("packed into panels (%.0f MiB in %.2f s): sweep %.2f s, fair-prune %.2f s (packed / in place %.2f and "
+                "%.2f)\n",
+                static_cast<double>(panel_bytes) / (1 << 20), pack_s, best(sweep_s), best(fair_s),
+                best(sweep_s) / sweep_best, best(fair_s) / fair_best);
+    std::printf("peak RSS %.0f MiB (the model loaded twice, one copy packed)\n", bench::peak_rss_mib());
   } catch (const std::exception& e) {
     std::fprintf(stderr, "bench_sweep: %s\n", e.what());
     return 1;

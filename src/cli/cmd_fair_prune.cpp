@@ -11,7 +11,6 @@
 #include "cli/pair_options.h"
 #include "eval/eval_tasks.h"
 #include "io/load_model.h"
-#include "model/panels.h"
 #include "pipeline/fair_prune.h"
 #include "pipeline/fair_prune_report.h"
 #include "util/error.h"
@@ -101,8 +100,7 @@ void run_fair_prune_command(const FairCliOptions& o) {
   apply_threads(o.common);
   const FairPruneOptions options = pipeline_options(o);
   const OutputFormat format = output_format_from_name(o.format);
-  Model model = load_model(options.model_name);
-  if (fair_prune_scores_text(options)) model_pack_panels(model);  // as `optipfair eval` runs
+  const Model model = load_model(options.model_name);
   const std::unique_ptr<Tokenizer> tokenizer = load_tokenizer(options.model_name);
   const FairPruneResult r = run_fair_prune(model, *tokenizer, options);
   FairPruneReportInfo info;

@@ -14,7 +14,6 @@
 #include "cli/mpi_session.h"
 #include "cli/pair_options.h"
 #include "io/load_model.h"
-#include "model/panels.h"
 #include "pipeline/fair_prune.h"
 #include "pipeline/fair_prune_report.h"
 #include "pipeline/sweep.h"
@@ -165,8 +164,7 @@ void run_sweep_command_on(const SweepCliOptions& o, const MpiSession* mpi) {
     std::filesystem::create_directories(o.output_dir, ec);
     if (ec) throw Error("cannot create the output folder " + o.output_dir + ": " + ec.message());
   }
-  Model model = load_model(s.model_name);
-  if (sweep_scores_text(s)) model_pack_panels(model);  // as `optipfair eval` runs
+  const Model model = load_model(s.model_name);
   const std::unique_ptr<Tokenizer> tokenizer = load_tokenizer(s.model_name);
   const SweepResult r = run_sweep(model, *tokenizer, s);
   if (!root) return;  // rank 0 holds every row and writes the outputs

@@ -60,8 +60,6 @@ std::string model_name(const Model& model, const FairPruneOptions& o) {
 
 }  // namespace
 
-bool fair_prune_scores_text(const FairPruneOptions& o) { return !o.perplexity_text.empty() || !o.eval.tasks.empty(); }
-
 void fair_prune_validate(const Model& model, const FairPruneOptions& o) {
   check_fairness_pairs(o.pairs);
   validate_fairness_plan(model, o.plan);

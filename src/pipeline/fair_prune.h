@@ -51,14 +51,6 @@ struct FairPruneOptions {
   std::string model_name;                     // how outputs name the original (default: its source path)
 };
 
-// Whether the run scores text: a perplexity or evaluation tasks, prompt-length fast products where
-// panels run 1.4-2.5x faster than rows in place. A caller then packs the model first
-// (model_pack_panels), as `optipfair eval` does, so the figures equal that command's; the cut model
-// is packed with it (prune/apply.h), and the continuations come from panels too. Continuations
-// alone do not pack: a few dozen tokens gain less than packing costs (docs/performance.md,
-// "Which commands pack"). Exact measurements ignore panels.
-bool fair_prune_scores_text(const FairPruneOptions& o);
-
 // One prompt's continuation by the original model and by the pruned one.
 struct Continuation {
   std::string prompt;

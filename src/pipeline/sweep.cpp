@@ -267,8 +267,6 @@ std::vector<FoldState> measure_originals(const Model& model, const Tokenizer& to
 
 }  // namespace
 
-bool sweep_scores_text(const SweepOptions& o) { return !o.perplexity_text.empty() || !o.eval.tasks.empty(); }
-
 SweepResult run_sweep(const Model& model, const Tokenizer& tokenizer, const SweepOptions& o) {
   const auto start = std::chrono::steady_clock::now();
   sweep_validate(model, o);

@@ -121,10 +121,6 @@ void sweep_validate(const Model& model, const SweepOptions& options);
 // number of neurons from each layer.
 PruningPlan sweep_config_plan(const Model& model, const SweepConfig& config, const FairnessPruner& pruner);
 
-// Whether every cut's perplexity or evaluation tasks are measured: the caller then packs the model
-// first, as fair_prune_scores_text says.
-bool sweep_scores_text(const SweepOptions& options);
-
 SweepResult run_sweep(const Model& model, const Tokenizer& tokenizer, const SweepOptions& options);
 
 }  // namespace optipfair

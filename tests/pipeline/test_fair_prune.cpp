@@ -12,7 +12,6 @@
 #include "model/forward.h"
 #include "pipeline/fair_prune.h"
 #include "pipeline/fair_prune_report.h"
-#include "pipeline/sweep.h"
 #include "test_support.h"
 #include "util/build_paths.h"
 #include "util/error.h"
@@ -254,35 +253,6 @@ TEST(FairPrune, RefusesBadInputBeforeMeasuring) {
   o.perplexity_text.clear();
   o.eval.tasks = {"boolq", "nosuchtask"};
   EXPECT_NE(refusal(o).find("nosuchtask"), std::string::npos);
-}
-
-}  // namespace
-}  // namespace optipfair
-
-namespace optipfair {
-namespace {
-
-// Which runs a caller packs first: those that score text (perplexity, evaluation tasks).
-TEST(FairPrunePipeline, ScoresTextWithAPerplexityOrTasks) {
-  FairPruneOptions o;
-  EXPECT_FALSE(fair_prune_scores_text(o));  // exact bias and continuations
-  o.precision = Precision::Fast;
-  EXPECT_FALSE(fair_prune_scores_text(o));
-  FairPruneOptions p = o;
-  p.perplexity_text = "wiki.txt";
-  EXPECT_TRUE(fair_prune_scores_text(p));
-  FairPruneOptions t = o;
-  t.eval.tasks = {"boolq"};
-  EXPECT_TRUE(fair_prune_scores_text(t));
-
-  SweepOptions s;
-  s.precision = Precision::Fast;
-  EXPECT_FALSE(sweep_scores_text(s));
-  s.perplexity_text = "wiki.txt";
-  EXPECT_TRUE(sweep_scores_text(s));
-  s.perplexity_text.clear();
-  s.eval.tasks = {"arc_easy"};
-  EXPECT_TRUE(sweep_scores_text(s));
 }
 
 }  // namespace
