@@ -49,24 +49,29 @@ size_t pack_tensor(const Model& model, Tensor& t) {
   return bytes;
 }
 
+// Calls f on every matrix the forward pass multiplies: each layer's projections, then the LM head.
+template <class M, class F>
+void each_projection(M& model, F f) {
+  for (auto& w : model.layers)
+    for (auto* t : {&w.wq, &w.wk, &w.wv, &w.wo, &w.w_gate, &w.w_up, &w.w_down}) f(*t);
+  f(model.lm_head);
+}
+
 }  // namespace
 
 size_t model_pack_panels(Model& model) {
   if (matmul_isa() < MatmulIsa::Avx512Bf16) return 0;
   size_t bytes = 0;
-  for (LayerWeights& w : model.layers)
-    for (Tensor* t : {&w.wq, &w.wk, &w.wv, &w.wo, &w.w_gate, &w.w_up, &w.w_down}) bytes += pack_tensor(model, *t);
-  bytes += pack_tensor(model, model.lm_head);
+  each_projection(model, [&](Tensor& t) { bytes += pack_tensor(model, t); });
   return bytes;
 }
 
 bool model_has_panels(const Model& model) {
-  auto packed = [](const Tensor& t) { return t.present() && t.shape.size() == 2 && t.matrix().panels != nullptr; };
-  if (packed(model.lm_head)) return true;
-  for (const LayerWeights& w : model.layers)
-    for (const Tensor* t : {&w.wq, &w.wk, &w.wv, &w.wo, &w.w_gate, &w.w_up, &w.w_down})
-      if (packed(*t)) return true;
-  return false;
+  bool any = false;
+  each_projection(model, [&](const Tensor& t) {
+    any = any || (t.present() && t.shape.size() == 2 && t.matrix().panels != nullptr);
+  });
+  return any;
 }
 
 }  // namespace optipfair
