@@ -7,7 +7,7 @@
 //       every task of `optipfair eval` with --limit, its table and timings, and a check that each
 //       number sits where a random model must put it (exit status 1 when one does not).
 //   bench_eval --model-path M ...   a real model instead of a synthetic one.
-//   bench_eval --in-place ...       BF16, Q4_0, Q8_0 and K-quant weights multiplied where they are stored, not packed into panels.
+//   bench_eval --in-place ...       BF16 and block-type weights multiplied where they are stored, not packed into panels.
 //   bench_eval --export-requests FILE
 //       also writes every request of the throughput run with our log-probability, for
 //       bench/lmeval_hflm_replay.py to replay lm-eval's request loop in PyTorch on the same model.
@@ -142,7 +142,7 @@ int main(int argc, char** argv) {
   app.add_option("--boolq", boolq, "BoolQ items (two requests each)")->check(CLI::PositiveNumber);
   app.add_option("--wikitext-docs", wikitext_docs, "WikiText articles")->check(CLI::PositiveNumber);
   app.add_flag("--all-tasks", all_tasks, "run every task with --limit and check the numbers sit near chance");
-  app.add_flag("--in-place", in_place, "multiply BF16, Q4_0, Q8_0 and K-quant weights where they are stored instead of packing them into panels");
+  app.add_flag("--in-place", in_place, "multiply BF16 and block-type weights where they are stored instead of packing them into panels");
   app.add_option("--limit", limit, "items per task for --all-tasks")->check(CLI::PositiveNumber);
   app.add_option("--tasks", tasks, "comma-separated tasks for --all-tasks (default all)");
   app.add_option("--max-length", max_length, "context length (default: the model's, as lm-eval)");

@@ -52,7 +52,7 @@ int main(int argc, char** argv) {
   app.add_option("--reps", reps, "repetitions (best is reported)");
   app.add_option("--cache-dir", cache_dir, "where synthetic models are written");
   app.add_flag("--exact", exact, "float32 activations in every matrix product");
-  app.add_flag("--in-place", in_place, "multiply BF16, Q4_0, Q8_0 and K-quant weights where they are stored instead of packing them into panels");
+  app.add_flag("--in-place", in_place, "multiply BF16 and block-type weights where they are stored instead of packing them into panels");
   app.add_flag("--capture", capture_all, "also capture all six components of every layer during the prompt");
   app.add_option("--llama-bench", llama_bench, "llama.cpp's llama-bench, run on the same GGUF in each repetition")
       ->check(CLI::ExistingFile);

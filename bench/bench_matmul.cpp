@@ -4,7 +4,7 @@
 //   bench_matmul --K 576 --N 1536 --T 128 --dtype BF16 --threads 2
 //   bench_matmul --model smollm2 --T 128  every projection of SmolLM2-135M (30 layers + head)
 //   --exact  widen BF16 weights to float32 instead of bf16 dot products
-//   --panels BF16, Q4_0, Q8_0 or K-quant weights packed into panels first (model_pack_panels, as the fast commands run)
+//   --panels BF16 or block-type weights packed into panels first (model_pack_panels, as the fast commands run)
 //   --isa scalar|avx2|avx512|avx512bf16  force a weaker instruction set
 #include <omp.h>
 
@@ -32,11 +32,11 @@ struct Shape {
 
 struct Weights {
   std::vector<uint8_t> bytes;
-  std::vector<uint16_t> panels;  // with --panels (BF16, Q4_0, Q8_0, K-quants)
+  std::vector<uint16_t> panels;  // with --panels (BF16, block types)
   WeightMatrix m;
 };
 
-// Packs BF16, Q4_0, Q8_0 or K-quant weights into the fast path's panels (kernels/matmul.h), as model_pack_panels does.
+// Packs BF16 or block-type weights into the fast path's panels (kernels/matmul.h), as model_pack_panels does.
 void attach_panels(Weights& w) {
   if (w.m.dtype == DType::BF16) {
     w.panels.resize(bf16_panels_size(w.m.rows, w.m.cols));
@@ -136,7 +136,7 @@ int main(int argc, char** argv) {
   app.add_option("--min-time", min_time, "seconds per measurement");
   app.add_flag("--exact", exact, "no bf16 activations for BF16 weights");
   app.add_flag("--naive", naive, "also time matmul_naive on large shapes");
-  app.add_flag("--panels", panels, "BF16, Q4_0, Q8_0 or K-quant weights packed into panels, as the eval and bench commands use them");
+  app.add_flag("--panels", panels, "BF16 or block-type weights packed into panels, as the eval and bench commands use them");
   CLI11_PARSE(app, argc, argv);
 
   omp_set_num_threads(threads);

@@ -1,9 +1,9 @@
-// Q4_0, Q8_0, Q4_K, Q5_K and Q6_K weights repacked into the fast path's panels (layout in
-// kernels/matmul.h): the same values as the file's blocks, per block the quants transposed 4 bytes
-// at a time across 16 rows (Q8_0's plus 128) and then the 16 rows' scales (the K-quants' sub-block
-// scales and minimums unpacked to bytes), so that the integer kernel loads 16 rows' quants and
-// scales in whole vectors from one stream. Done once per matrix when a model is prepared for fast
-// products.
+// Every GGUF block type's weights repacked into the fast path's panels (layout in kernels/matmul.h):
+// the same values as the file's blocks, per block the quants transposed 4 bytes at a time across 16
+// rows (Q8_0's plus 128; Q5_0 and Q5_1's fifth bits regrouped so that each quant vector finds its
+// bits by one shift) and then the 16 rows' scales (the K-quants' sub-block scales and minimums
+// unpacked to bytes), so that the integer kernel loads 16 rows' quants and scales in whole vectors
+// from one stream. Done once per matrix when a model is prepared for fast products.
 #include <omp.h>
 
 #include <cstdint>
@@ -25,16 +25,55 @@ constexpr int64_t kQ4KSubBytes = kBlockPanelRows * 8;  // one byte per row and s
 constexpr int64_t kQ6KLowBytes = kBlockPanelRows * 128, kQ6KHighBytes = kBlockPanelRows * 64;
 constexpr int64_t kQ6KScaleBytes = kBlockPanelRows * 16;
 
-// Bytes of one block's quants for the panel's 16 rows; their scales follow.
-int64_t block_quant_bytes(DType t) { return kBlockPanelRows * (t == DType::Q4_0 ? 16 : 32); }
+bool five_bits(DType t) { return t == DType::Q5_0 || t == DType::Q5_1; }
+bool has_min(DType t) { return t == DType::Q4_1 || t == DType::Q5_1; }
+
+// Bytes of one 32-value block's quants for the panel's 16 rows (with Q5_0 and Q5_1 the vector of
+// their fifth bits); the 16 scales follow, then for Q4_1 and Q5_1 the 16 minimums.
+int64_t block_quant_bytes(DType t) { return kBlockPanelRows * (t == DType::Q8_0 ? 32 : five_bits(t) ? 20 : 16); }
 
 // Columns of one block, and the bytes one block takes in a panel (16 rows' worth).
-int64_t unit_cols(DType t) { return t == DType::Q4_0 || t == DType::Q8_0 ? 32 : kQKBlockSize; }
+int64_t unit_cols(DType t) { return t == DType::Q4_K || t == DType::Q5_K || t == DType::Q6_K ? kQKBlockSize : 32; }
 int64_t unit_bytes(DType t) {
   if (t == DType::Q4_K) return kQ4KQuantBytes + 2 * kQ4KSubBytes + 2 * kBlockScaleBytes;
   if (t == DType::Q5_K) return kQ5KQuantBytes + 2 * kQ4KSubBytes + 2 * kBlockScaleBytes;
   if (t == DType::Q6_K) return kQ6KLowBytes + kQ6KHighBytes + kQ6KScaleBytes + kBlockScaleBytes;
-  return block_quant_bytes(t) + kBlockScaleBytes;
+  return block_quant_bytes(t) + kBlockScaleBytes * (has_min(t) ? 2 : 1);
+}
+
+// A Q5_0 or Q5_1 row's 32 fifth bits (bit j: value j's) regrouped for the kernel's quant vectors:
+// byte k of the row's 4 holds in bit g the bit of value 4g + k and in bit 4 + g that of value
+// 16 + 4g + k, the values that quant vector g (low nibbles) and g + 4 (high) hold in byte k.
+void regroup_fifth_bits(uint32_t qh, uint8_t out[4]) {
+  for (int k = 0; k < 4; ++k) {
+    uint8_t b = 0;
+    for (int g = 0; g < 4; ++g) {
+      b = static_cast<uint8_t>(b | ((qh >> (4 * g + k)) & 1u) << g);
+      b = static_cast<uint8_t>(b | ((qh >> (16 + 4 * g + k)) & 1u) << (4 + g));
+    }
+    out[k] = b;
+  }
+}
+
+// Row r's 32-value block into its place in a panel's block: its quant bytes by 4-byte words,
+// the fifth bits, its float16 scale (and minimum).
+void pack_block32(DType t, uint8_t* unit, int64_t r, const uint8_t* blk) {
+  const int64_t quant_bytes = block_quant_bytes(t);
+  const bool eight = t == DType::Q8_0, five = five_bits(t), min = has_min(t);
+  const uint8_t* qs = blk + dtype_block_bytes(t) - (eight ? 32 : 16);
+  for (int64_t g = 0; g < (eight ? 8 : 4); ++g) {
+    uint8_t* out = unit + 64 * g + 4 * r;
+    std::memcpy(out, qs + 4 * g, 4);
+    if (eight)
+      for (int i = 0; i < 4; ++i) out[i] ^= 0x80;  // int8 + 128: vpdpbusd's unsigned side
+  }
+  if (five) {
+    uint32_t qh;
+    std::memcpy(&qh, blk + (min ? 4 : 2), 4);
+    regroup_fifth_bits(qh, unit + 256 + 4 * r);
+  }
+  std::memcpy(unit + quant_bytes + 2 * r, blk, 2);  // d, first in every block
+  if (min) std::memcpy(unit + quant_bytes + kBlockScaleBytes + 2 * r, blk + 2, 2);
 }
 
 // Row r's Q4_K or Q5_K block into its place in a panel's block: its 4 x 32 quant bytes by 4-byte
@@ -76,14 +115,12 @@ void pack_q6_k(uint8_t* unit, int64_t r, const uint8_t* blk) {
 
 }  // namespace
 
-bool block_panels_take(DType t) {
-  return t == DType::Q4_0 || t == DType::Q8_0 || t == DType::Q4_K || t == DType::Q5_K || t == DType::Q6_K;
-}
+bool block_panels_take(DType t) { return dtype_is_quantized(t); }
 
 int64_t block_panel_bytes(DType t, int64_t cols) { return (cols / unit_cols(t) * unit_bytes(t) + 63) / 64 * 64; }
 
 size_t block_panels_size(DType t, int64_t rows, int64_t cols) {
-  if (!block_panels_take(t)) throw Error(std::string("only Q4_0, Q8_0 and the K-quants are packed into block panels, not ") + dtype_name(t) + ".");
+  if (!block_panels_take(t)) throw Error(std::string("only GGUF block types are packed into block panels, not ") + dtype_name(t) + ".");
   if (rows < 0 || cols < 0) throw Error("cannot pack a weight matrix of negative shape.");
   if (cols % unit_cols(t) != 0)
     throw Error("a " + std::string(dtype_name(t)) + " matrix's rows must hold whole blocks of " + std::to_string(unit_cols(t)) +
@@ -98,9 +135,8 @@ size_t block_panels_size(DType t, int64_t rows, int64_t cols) {
 
 void block_panels_pack(uint8_t* dst, const WeightMatrix& w) {
   block_panels_size(w.dtype, w.rows, w.cols);  // the checks
-  const bool q4 = w.dtype == DType::Q4_0, k_quant = unit_cols(w.dtype) == kQKBlockSize;
+  const bool k_quant = unit_cols(w.dtype) == kQKBlockSize;
   const int64_t nb = w.cols / unit_cols(w.dtype), stride = block_panel_bytes(w.dtype, w.cols), step = unit_bytes(w.dtype);
-  const int64_t quant_bytes = block_quant_bytes(w.dtype), words = quant_bytes / 64;
   const size_t block_bytes = dtype_block_bytes(w.dtype);
   if (w.rows > 0 && nb > 0 && (w.data == nullptr || w.row_bytes < static_cast<size_t>(nb) * block_bytes))
     throw Error("cannot pack a weight matrix without data or with rows shorter than its columns.");
@@ -120,14 +156,8 @@ void block_panels_pack(uint8_t* dst, const WeightMatrix& w) {
                             : w.dtype == DType::Q5_K ? pack_qk45<BlockQ5_K>
                                                      : pack_q6_k;
           pack(unit, r, blk);
-          continue;
-        }
-        std::memcpy(unit + quant_bytes + 2 * r, blk, 2);  // the f16 scale, first in both blocks
-        for (int64_t g = 0; g < words; ++g) {
-          uint8_t* out = unit + 64 * g + 4 * r;
-          std::memcpy(out, blk + 2 + 4 * g, 4);
-          if (!q4)
-            for (int i = 0; i < 4; ++i) out[i] ^= 0x80;  // int8 + 128: vpdpbusd's unsigned side
+        } else {
+          pack_block32(w.dtype, unit, r, blk);
         }
       }
     }

@@ -63,30 +63,32 @@ size_t bf16_panels_size(int64_t rows, int64_t cols);
 // panels split over the OpenMP threads.
 void bf16_panels_pack(uint16_t* dst, const WeightMatrix& w);
 
-// Q4_0, Q8_0 and the K-quants (Q4_K, Q5_K, Q6_K) repacked for the fast path's integer
-// outer-product kernel: panels of kBlockPanelRows rows, as large as in the file (Q4_K 2.8 %, Q5_K
-// 2.3 % larger). Q4_0 and Q8_0: for each block b of 32 columns in turn, the 16 rows' quants as
-// vectors of 64 bytes, vector g holding 4 bytes of each row (row r at bytes 4r..4r+3): for Q4_0 4
-// vectors, bytes 4g..4g+3 of each row's 16 (so the low nibbles are values 4g..4g+3 and the high
-// nibbles values 16 + 4g.., Q4_0's own pairing); for Q8_0 8 vectors, values 4g..4g+3 plus 128
-// (unsigned bytes); then the block's 16 scales (float16, row order). Block b starts at byte
-// b * (288 or 544) of its panel, so a panel is one stream. The K-quants, per block of 256 columns,
-// their bytes as such vectors of 4-byte words. Q4_K (2,368 bytes): 32 vectors, vector 8c + g
-// holding bytes 4g..4g+3 of each row's 32-byte quant chunk c (low nibbles sub-block 2c, high
+// Every GGUF block type repacked for the fast path's integer outer-product kernel: panels of
+// kBlockPanelRows rows, as large as in the file (Q4_K 2.8 %, Q5_K 2.3 % larger). The 32-value
+// types: for each block b of 32 columns in turn, the 16 rows' quants as vectors of 64 bytes, vector
+// g holding 4 bytes of each row (row r at bytes 4r..4r+3): for Q4_0, Q4_1, Q5_0 and Q5_1 4 vectors,
+// bytes 4g..4g+3 of each row's 16 (so the low nibbles are values 4g..4g+3 and the high nibbles
+// values 16 + 4g.., the file's own pairing), for Q5_0 and Q5_1 then one vector of their fifth bits
+// (row r's 4 bytes: byte k's bit g that of value 4g + k, its bit 4 + g that of value 16 + 4g + k);
+// for Q8_0 8 vectors, values 4g..4g+3 plus 128 (unsigned bytes); then the block's 16 scales
+// (float16, row order), for Q4_1 and Q5_1 then the 16 minimums. Block b starts at byte b * (288,
+// 320, 352, 384 or 544) of its panel, so a panel is one stream. The K-quants, per block of 256
+// columns, their bytes as such vectors of 4-byte words. Q4_K (2,368 bytes): 32 vectors, vector
+// 8c + g holding bytes 4g..4g+3 of each row's 32-byte quant chunk c (low nibbles sub-block 2c, high
 // 2c + 1). Q5_K (2,880 bytes): for each word g, the vector of qh bytes 4g..4g+3 (bit j: sub-block
 // j's fifth bit), then the 4 chunks' vectors of word g. Both then hold the 8 sub-blocks' 6-bit
 // scales as bytes (16 rows each), their minimums, the 16 rows' d and the 16 dmin (float16). Q6_K
-// (3,360 bytes): for each half h and word g, the vectors of ql words 16h + g and 16h + 8 + g and
-// of qh word 8h + g, then the 16 sub-blocks' int8 scales (16 rows each), then the rows' d. Rows
-// past the matrix's last are zero. Panel i starts at byte i * block_panel_bytes(type, cols), a
-// multiple of 64.
+// (3,360 bytes): for each half h and word g, the vectors of ql words 16h + g and 16h + 8 + g and of
+// qh word 8h + g, then the 16 sub-blocks' int8 scales (16 rows each), then the rows' d. Rows past
+// the matrix's last are zero. Panel i starts at byte i * block_panel_bytes(type, cols), a multiple
+// of 64.
 constexpr int64_t kBlockPanelRows = 16;
-bool block_panels_take(DType t);  // Q4_0, Q8_0, Q4_K, Q5_K and Q6_K
+bool block_panels_take(DType t);  // every block type (dtype_is_quantized)
 int64_t block_panel_bytes(DType t, int64_t cols);
 // Bytes the panels of a rows x cols matrix of type t take; throws Error if t is not taken, cols is
 // not a whole number of blocks (32 values, the K-quants 256) or the size overflows.
 size_t block_panels_size(DType t, int64_t rows, int64_t cols);
-// Packs w (Q4_0, Q8_0, Q4_K, Q5_K or Q6_K; throws Error otherwise) into dst of block_panels_size(w.dtype, w.rows, w.cols) bytes.
+// Packs w (a block type; throws Error otherwise) into dst of block_panels_size(w.dtype, w.rows, w.cols) bytes.
 void block_panels_pack(uint8_t* dst, const WeightMatrix& w);
 
 void matmul(float* y, const float* x, int64_t T, const WeightMatrix& w, Precision precision = Precision::Fast);

@@ -27,8 +27,9 @@ struct alignas(64) XPairQ8_0 {
   int32_t sum[2];
 };
 
-// One block of 32 values of x for the Q4_0 panels: q = nearest-even(x * 127 / max|x|) as signed
-// bytes (the same rounding as XPairQ8_0), d = max|x| / 127 and the sum of q (for Q4_0's offset 8).
+// One block of 32 values of x for the 32-value types' panels: q = nearest-even(x * 127 / max|x|) as signed
+// bytes (the same rounding as XPairQ8_0), d = max|x| / 127 and the sum of q (for the offsets of
+// Q4_0 and Q5_0 and the minimums of Q4_1 and Q5_1).
 struct XBlockQ8_0 {
   int8_t q[32];
   float d;

@@ -1,12 +1,15 @@
-// Q4_0 and Q8_0 weights from packed panels (block_panels_pack, layout in kernels/matmul.h) against x
-// rounded to signed 8-bit blocks: an integer outer product (the K-quants likewise, further down).
-// Per block of 32 columns, 8 vectors of 16 rows' quants as unsigned bytes (Q4_0: 4 loads unpacked by and/shift; Q8_0: 8 loads, packed as
-// value + 128) meet each x row's 4 matching values broadcast into vpdpbusd (x the signed side), so
-// a block's 16 integer dot products land in the 16 rows' own lanes; the bytes' offset (8 or 128)
-// comes off as offset * (the x block's sum), the rows' 16 scales (stored right after the block's
-// quants) are one float16 load, and no horizontal sums remain. In place, each row's blocks are 18
-// or 34 bytes apart and every pair of blocks needs its own unpacking, offset and scale shuffles
-// for 64 multiply-adds (quants_vnni.cpp): several times the instructions per multiply-add.
+// The 32-value block types (Q4_0, Q4_1, Q5_0, Q5_1, Q8_0) from packed panels (block_panels_pack,
+// layout in kernels/matmul.h) against x rounded to signed 8-bit blocks: an integer outer product
+// (the K-quants likewise, further down). Per block of 32 columns, 8 vectors of 16 rows' quants as
+// unsigned bytes (4-bit types: 4 loads unpacked by and/shift, Q5_0 and Q5_1 OR-ing in a fifth-bit
+// vector; Q8_0: 8 loads, packed as value + 128) meet each x row's 4 matching values broadcast into
+// vpdpbusd (x the signed side), so a block's 16 integer dot products land in the 16 rows' own
+// lanes; the bytes' offset (8, 16 or 128) comes off as offset * (the x block's sum), the rows' 16
+// scales (stored right after the block's quants) are one float16 load, Q4_1 and Q5_1's minimums
+// another (times dx * the x block's sum), and no horizontal sums remain. In place, each row's
+// blocks are 18 to 34 bytes apart and every pair of blocks needs its own unpacking, offset and
+// scale shuffles for 64 multiply-adds (quants_vnni.cpp): several times the instructions per
+// multiply-add.
 //
 // A panel is read front to back, one stream, by up to 8 x rows at once; a lone row (a generated
 // token) is the 1-row case of the same loop. Reading several panels side by side, or the scales
@@ -41,24 +44,36 @@ namespace {
 
 constexpr int kTileT = 8;  // 8 accumulators + 8 unpacked weight vectors + scales and sums
 
-// What the two types differ in: a block's quant bytes in the panel, how they become 8 vectors of
-// unsigned bytes (lane r of vector i: values 4i..4i+3 of row r) and the offset those bytes carry
-// (Q4_0's nibbles are value + 8, Q8_0's packed bytes value + 128).
+// Each byte's bits moved up (by > 0) or down (by < 0); the shifts are 16 bits wide, so the caller
+// masks off the bits that spill over from the neighbouring byte.
+inline __m512i shift_bytes(__m512i v, int by) { return by >= 0 ? _mm512_slli_epi16(v, by) : _mm512_srli_epi16(v, -by); }
+
+// What the types differ in: a block's quant bytes in the panel, how they become 8 vectors of
+// unsigned bytes (lane r of vector i: values 4i..4i+3 of row r, vectors 4..7 Q4_0's pairing
+// 16 + 4(i - 4)..), the offset those bytes carry (Q4_0's nibbles are value + 8, Q5_0's value + 16,
+// Q8_0's packed bytes value + 128; Q4_1 and Q5_1 are q * d + m) and whether minimums follow.
 template <DType T>
 struct PanelType {
-  static constexpr int64_t kQuantBytes = T == DType::Q4_0 ? 256 : 512;
-  static constexpr uint32_t kOffset = T == DType::Q4_0 ? 8 : 128;
-  static constexpr int64_t kBlockBytes = kQuantBytes + 2 * kBlockPanelRows;  // then the 16 scales
+  static constexpr bool kFive = T == DType::Q5_0 || T == DType::Q5_1;
+  static constexpr bool kMin = T == DType::Q4_1 || T == DType::Q5_1;
+  static constexpr int64_t kQuantBytes = T == DType::Q8_0 ? 512 : kFive ? 320 : 256;
+  static constexpr uint32_t kOffset = T == DType::Q4_0 ? 8 : T == DType::Q5_0 ? 16 : T == DType::Q8_0 ? 128 : 0;
+  // then the 16 scales, then the 16 minimums
+  static constexpr int64_t kBlockBytes = kQuantBytes + 2 * kBlockPanelRows * (kMin ? 2 : 1);
   static void unpack(const uint8_t* q, __m512i w[8]) {
-    if constexpr (T == DType::Q4_0) {
+    if constexpr (T == DType::Q8_0) {
+      for (int g = 0; g < 8; ++g) w[g] = _mm512_loadu_si512(q + 64 * g);
+    } else {
       const __m512i low4 = _mm512_set1_epi8(0x0F);
       for (int g = 0; g < 4; ++g) {
         const __m512i raw = _mm512_loadu_si512(q + 64 * g);
         w[g] = _mm512_and_si512(raw, low4);
         w[g + 4] = _mm512_and_si512(_mm512_srli_epi16(raw, 4), low4);
       }
-    } else {
-      for (int g = 0; g < 8; ++g) w[g] = _mm512_loadu_si512(q + 64 * g);
+      if constexpr (kFive) {  // bit i of each byte is vector i's fifth bit (regroup_fifth_bits)
+        const __m512i h = _mm512_loadu_si512(q + 256), bit4 = _mm512_set1_epi8(0x10);
+        for (int i = 0; i < 8; ++i) w[i] = _mm512_or_si512(w[i], _mm512_and_si512(shift_bytes(h, 4 - i), bit4));
+      }
     }
   }
 };
@@ -75,7 +90,8 @@ inline __m512i x_word(const int8_t* q) {
 // d is NaN then, and so is the output).
 template <DType T>
 inline __m512i block_dot(const __m512i w[8], const XBlockQ8_0& xb) {
-  __m512i lo = _mm512_set1_epi32(static_cast<int32_t>(0u - PanelType<T>::kOffset * static_cast<uint32_t>(xb.sum)));
+  __m512i lo = PanelType<T>::kOffset == 0 ? _mm512_setzero_si512()
+                                          : _mm512_set1_epi32(static_cast<int32_t>(0u - PanelType<T>::kOffset * static_cast<uint32_t>(xb.sum)));
   __m512i hi = _mm512_setzero_si512();
   for (int g = 0; g < 4; ++g) {
     lo = _mm512_dpbusd_epi32(lo, w[g], x_word(xb.q + 4 * g));
@@ -94,18 +110,18 @@ inline void panel_tile(const uint8_t* panel, int64_t nb, const XBlockQ8_0* x, in
     const uint8_t* block = panel + b * PanelType<T>::kBlockBytes;
     __m512i w[8];
     PanelType<T>::unpack(block, w);
-    const __m512 dw = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(block + PanelType<T>::kQuantBytes)));
+    const auto* scales = reinterpret_cast<const __m256i*>(block + PanelType<T>::kQuantBytes);
+    const __m512 dw = _mm512_cvtph_ps(_mm256_loadu_si256(scales));
+    __m512 mw;
+    if constexpr (PanelType<T>::kMin) mw = _mm512_cvtph_ps(_mm256_loadu_si256(scales + 1));
     for (int t = 0; t < TT; ++t) {
       const XBlockQ8_0& xb = x[t * ldx + b];
       acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(block_dot<T>(w, xb)), _mm512_mul_ps(dw, _mm512_set1_ps(xb.d)), acc[t]);
+      if constexpr (PanelType<T>::kMin) acc[t] = _mm512_fmadd_ps(mw, _mm512_set1_ps(xb.d * static_cast<float>(xb.sum)), acc[t]);
     }
   }
   for (int t = 0; t < TT; ++t) _mm512_mask_storeu_ps(y + t * ldy, valid, acc[t]);
 }
-
-// Each byte's bits moved up (by > 0) or down (by < 0); the shifts are 16 bits wide, so the caller
-// masks off the bits that spill over from the neighbouring byte.
-inline __m512i shift_bytes(__m512i v, int by) { return by >= 0 ? _mm512_slli_epi16(v, by) : _mm512_srli_epi16(v, -by); }
 
 // The low or the high nibble of each byte.
 inline __m512i nibbles(__m512i v, bool high) {
@@ -313,7 +329,7 @@ inline void tile(const MatmulArgs& a, const uint8_t* panel, int64_t nb, int64_t 
 // Weight rows [n0, n1) of type T from their panels.
 template <DType T>
 void rows_from_panels(const MatmulArgs& a, int64_t n0, int64_t n1) {
-  const int64_t nb = a.K / (T == DType::Q4_0 || T == DType::Q8_0 ? 32 : 256), stride = block_panel_bytes(T, a.K);
+  const int64_t nb = a.K / dtype_block_elements(T), stride = block_panel_bytes(T, a.K);
   const auto* all = static_cast<const uint8_t*>(a.panels);
   for (int64_t p0 = n0; p0 < n1; p0 += kBlockPanelRows) {
     const uint8_t* panel = all + p0 / kBlockPanelRows * stride;
@@ -350,6 +366,9 @@ void x_q8_0_signed(const XPairQ8_0* pairs, int64_t n_pairs, XBlockQ8_0* out) {
 
 void matmul_rows_block_panels_avx512vnni(const MatmulArgs& a, int64_t n0, int64_t n1) {
   if (a.dtype == DType::Q4_0) rows_from_panels<DType::Q4_0>(a, n0, n1);
+  else if (a.dtype == DType::Q4_1) rows_from_panels<DType::Q4_1>(a, n0, n1);
+  else if (a.dtype == DType::Q5_0) rows_from_panels<DType::Q5_0>(a, n0, n1);
+  else if (a.dtype == DType::Q5_1) rows_from_panels<DType::Q5_1>(a, n0, n1);
   else if (a.dtype == DType::Q8_0) rows_from_panels<DType::Q8_0>(a, n0, n1);
   else if (a.dtype == DType::Q4_K) rows_from_panels<DType::Q4_K>(a, n0, n1);
   else if (a.dtype == DType::Q5_K) rows_from_panels<DType::Q5_K>(a, n0, n1);

@@ -28,7 +28,7 @@ void release_mapped(const Model& model, const uint8_t* begin, const uint8_t* end
   }
 }
 
-// Packs t when it is a BF16, Q4_0, Q8_0 or K-quant matrix without matching panels; returns its
+// Packs t when it is a BF16 or block-type matrix without matching panels; returns its
 // panels' bytes (0 if none). The block types are packed when the fast path multiplies them with
 // integer dot products (K a multiple of 64, matmul.cpp).
 size_t pack_tensor(const Model& model, Tensor& t) {

@@ -1,4 +1,4 @@
-// Preparing a model's BF16, Q4_0, Q8_0 and K-quant weights for fast products: each projection
+// Preparing a model's BF16 and block-type weights for fast products: each projection
 // packed once into the panels the AVX512_BF16 / AVX512_VNNI kernels multiply from
 // (kernels/matmul.h), 1.5-2x faster at prompt lengths than reading the rows in place for BF16,
 // 1.3-2.7x for the block types (docs/performance_forward.md). The panels are a second copy of
@@ -12,7 +12,7 @@
 
 namespace optipfair {
 
-// Packs every BF16, Q4_0, Q8_0 or K-quant matrix the forward pass multiplies (q, k, v, o, gate, up,
+// Packs every BF16 or block-type matrix the forward pass multiplies (q, k, v, o, gate, up,
 // down and the LM head) that has no matching panels yet, when the CPU multiplies from panels
 // (matmul_isa() is avx512bf16); otherwise changes nothing. Returns the bytes of panels the model now holds. Exact
 // mode ignores them, so commands that run only exact products need not call it.

@@ -11,7 +11,7 @@
 
 namespace optipfair {
 
-// A BF16, Q4_0, Q8_0 or K-quant matrix packed for fast products (bf16_panels_pack, block_panels_pack,
+// A BF16 or block-type matrix packed for fast products (bf16_panels_pack, block_panels_pack,
 // kernels/matmul.h) and the view it was packed from. A copy of the tensor pointed at other memory or cut to another shape (a pruned
 // slice) no longer matches it and multiplies in place; weights are never written after loading
 // (pruning writes new buffers), so matching memory holds the values that were packed.

@@ -1,5 +1,5 @@
 // Helpers shared by the block-type tests (test_quants.cpp, test_block_panels.cpp): random blocks
-// with sane scales, Q4_0/Q8_0/K-quant panels, and the oracle of the fast path's integer dot products.
+// with sane scales, block panels of every type, and the oracle of the fast path's integer dot products.
 #pragma once
 #include <gtest/gtest.h>
 
@@ -41,7 +41,7 @@ inline std::vector<uint8_t> random_blocks(DType t, int64_t blocks, uint32_t seed
   return out;
 }
 
-// Packs a Q4_0, Q8_0 or K-quant matrix into panels held by `buffer` and points m at them. The buffer starts as 0xff,
+// Packs a block-type matrix into panels held by `buffer` and points m at them. The buffer starts as 0xff,
 // so bytes the packing forgot to write show up in the results.
 inline void attach_block_panels(WeightMatrix& m, std::vector<uint8_t>& buffer) {
   buffer.assign(block_panels_size(m.dtype, m.rows, m.cols), 0xff);
@@ -56,7 +56,7 @@ inline void attach_block_panels(WeightMatrix& m, std::vector<uint8_t>& buffer) {
 // of each block's scale and of the sum over blocks, well under (blocks + 16) * 2^-22 of
 // sum |x w|; a wrong scale, offset or quant order errs by O(1) of it. Against the unrounded x the
 // error is also bounded by half a step of x per value: sum over blocks of (max|x| / 254) * sum |w|.
-// The caller sets the avx512bf16 instruction set. With `packed`, Q4_0, Q8_0 or K-quant from its panels.
+// The caller sets the avx512bf16 instruction set. With `packed`, from its panels.
 inline void expect_integer_dots_match_oracle(DType t, int64_t K, bool packed) {
   const int64_t xb_size = dtype_block_elements(t) == 32 ? 32 : 256;  // values sharing one x scale
   const int64_t N = 19, T = 6, nb = K / xb_size;

@@ -1,4 +1,4 @@
-// Q4_0, Q8_0, Q4_K, Q5_K and Q6_K weights packed into panels (block_panels_pack) and multiplied from
+// Every GGUF block type's weights packed into panels (block_panels_pack) and multiplied from
 // them in fast mode with integer dot products: the layout byte by byte, the products against their
 // oracle, and the same bits whatever the batch, the thread count or the group.
 #include <gtest/gtest.h>
@@ -25,38 +25,59 @@ namespace {
 
 bool cpu_has_panels() { return matmul_isa_best() >= MatmulIsa::Avx512Bf16; }
 
-constexpr DType kTypes[] = {DType::Q4_0, DType::Q8_0, DType::Q4_K, DType::Q5_K, DType::Q6_K};
+constexpr DType kTypes[] = {DType::Q4_0, DType::Q4_1, DType::Q5_0, DType::Q5_1, DType::Q8_0, DType::Q4_K, DType::Q5_K, DType::Q6_K};
 
+// The 32-value types: per block the rows' quant bytes by 4-byte words, for Q5_0 and Q5_1 a vector
+// of their fifth bits (value j's bit in byte j % 4 of its row's 4, at bit j / 4 for j < 16 and
+// 4 + (j - 16) / 4 above), the 16 scales, for Q4_1 and Q5_1 the 16 minimums.
 TEST(BlockPanels, LayoutHoldsEveryBlockOnceAndZerosElsewhere) {
-  for (DType t : {DType::Q4_0, DType::Q8_0})
+  for (DType t : {DType::Q4_0, DType::Q4_1, DType::Q5_0, DType::Q5_1, DType::Q8_0})
     for (auto [N, K] : {std::pair<int64_t, int64_t>{1, 32}, {16, 64}, {19, 96}, {40, 2048}}) {
       SCOPED_TRACE(std::string(dtype_name(t)) + " N=" + std::to_string(N) + " K=" + std::to_string(K));
-      const bool q4 = t == DType::Q4_0;
+      const bool q8 = t == DType::Q8_0, five = t == DType::Q5_0 || t == DType::Q5_1, min = t == DType::Q4_1 || t == DType::Q5_1;
       const int64_t nb = K / 32, panels = (N + 15) / 16, stride = block_panel_bytes(t, K);
-      const size_t quant_bytes = q4 ? 256 : 512, words = quant_bytes / 64, block_bytes = dtype_block_bytes(t);
+      const size_t words = q8 ? 8 : 4, quant_bytes = 64 * words + (five ? 64 : 0), block_bytes = dtype_block_bytes(t);
+      const size_t unit = quant_bytes + (min ? 64 : 32);
       const std::vector<uint8_t> w = random_blocks(t, N * nb, 7);
       WeightMatrix m{w.data(), t, N, K, dtype_bytes(t, K)};
       std::vector<uint8_t> p;
       attach_block_panels(m, p);
       ASSERT_EQ(stride % 64, 0);
-      ASSERT_GE(static_cast<size_t>(stride), static_cast<size_t>(nb) * (quant_bytes + 32));
+      ASSERT_GE(static_cast<size_t>(stride), static_cast<size_t>(nb) * unit);
       ASSERT_EQ(p.size(), static_cast<size_t>(panels * stride));
       std::vector<int> seen(p.size(), 0);
       for (int64_t n = 0; n < N; ++n)
         for (int64_t b = 0; b < nb; ++b) {
           const uint8_t* blk = w.data() + n * m.row_bytes + static_cast<size_t>(b) * block_bytes;
-          // Block b of a panel: its quants, then its 16 scales.
-          const size_t base = static_cast<size_t>(n / 16 * stride) + static_cast<size_t>(b) * (quant_bytes + 32);
+          // Block b of a panel: its quants, then its 16 scales (and minimums).
+          const size_t base = static_cast<size_t>(n / 16 * stride) + static_cast<size_t>(b) * unit;
           const size_t r = static_cast<size_t>(n % 16), scale = base + quant_bytes + 2 * r;
           ASSERT_EQ(0, std::memcmp(&p[scale], blk, 2)) << "scale of row " << n << " block " << b;
           seen[scale] = seen[scale + 1] = 1;
+          if (min) {
+            ASSERT_EQ(0, std::memcmp(&p[scale + 32], blk + 2, 2)) << "minimum of row " << n << " block " << b;
+            seen[scale + 32] = seen[scale + 33] = 1;
+          }
+          const uint8_t* qs = blk + block_bytes - 4 * words;
           for (size_t g = 0; g < words; ++g)
             for (size_t i = 0; i < 4; ++i) {
               const size_t at = base + 64 * g + 4 * r + i;
-              const uint8_t want = static_cast<uint8_t>(blk[2 + 4 * g + i] ^ (q4 ? 0 : 0x80));  // Q8_0: value + 128
+              const uint8_t want = static_cast<uint8_t>(qs[4 * g + i] ^ (q8 ? 0x80 : 0));  // Q8_0: value + 128
               ASSERT_EQ(p[at], want) << "row " << n << " block " << b << " word " << g;
               seen[at] = 1;
             }
+          if (five) {
+            uint32_t qh;
+            std::memcpy(&qh, blk + (min ? 4 : 2), 4);
+            uint8_t want[4] = {};
+            for (int j = 0; j < 32; ++j)
+              if (qh >> j & 1u) want[j % 4] = static_cast<uint8_t>(want[j % 4] | 1u << (j < 16 ? j / 4 : 4 + (j - 16) / 4));
+            for (size_t i = 0; i < 4; ++i) {
+              const size_t at = base + 256 + 4 * r + i;
+              ASSERT_EQ(p[at], want[i]) << "fifth bits of row " << n << " block " << b;
+              seen[at] = 1;
+            }
+          }
         }
       for (size_t i = 0; i < p.size(); ++i) {
         if (!seen[i]) {
@@ -150,7 +171,7 @@ TEST(BlockPanels, RefusesOtherTypesPartialBlocksAndOverflow) {
   const std::vector<uint8_t> w(dtype_bytes(DType::BF16, 64 * 4), 0);
   std::vector<uint8_t> p(4096);
   EXPECT_THROW(block_panels_pack(p.data(), WeightMatrix{w.data(), DType::BF16, 4, 64, 128}), Error);
-  EXPECT_THROW(block_panels_size(DType::Q4_1, 4, 64), Error);
+  EXPECT_THROW(block_panels_size(DType::F16, 4, 64), Error);
   for (DType t : kTypes) {
     const int64_t u = dtype_block_elements(t);  // columns of one block
     EXPECT_THROW(block_panels_size(t, 4, u + 16), Error);

@@ -65,13 +65,13 @@ TEST(ModelPanels, FastLogitsFromPanelsAgreeWithRowsInPlace) {
   }
 }
 
-// Q4_0, Q8_0 (rows of whole 64-value pairs of blocks, as the integer path takes them) and the
-// K-quants: x is rounded to 8 bits the same way in place and from panels, so again only the
+// Every block type (the 32-value ones in rows of whole 64-value pairs of blocks, as the integer
+// path takes them): x is rounded to 8 bits the same way in place and from panels, so again only the
 // summation order differs, and a last-bit difference can move an activation's 8-bit rounding by a
 // step (2^-7 of its block's largest value).
 TEST(ModelPanels, FastLogitsFromBlockPanelsAgreeWithRowsInPlace) {
   if (matmul_isa() < MatmulIsa::Avx512Bf16) GTEST_SKIP() << "CPU lacks AVX512_VNNI: panels are not used";
-  for (DType t : {DType::Q4_0, DType::Q8_0, DType::Q4_K, DType::Q5_K, DType::Q6_K}) {
+  for (DType t : {DType::Q4_0, DType::Q4_1, DType::Q5_0, DType::Q5_1, DType::Q8_0, DType::Q4_K, DType::Q5_K, DType::Q6_K}) {
     SCOPED_TRACE(dtype_name(t));
     expect_panels_agree_with_rows_in_place(make_synthetic_model("tiny-k", t, 3), std::ldexp(1.0f, -6));
   }
@@ -108,12 +108,19 @@ TEST(ModelPanels, ACopyPointedElsewhereOrCutShorterMultipliesInPlace) {
   EXPECT_EQ(narrower.matrix().panels, nullptr);
 }
 
-// Only BF16, Q4_0, Q8_0 and the K-quants are packed.
+// BF16 and every block type are packed (on a CPU with the panel kernels), float32 and float16 not.
 TEST(ModelPanels, OtherTypesAndWeakerInstructionSetsPackNothing) {
-  Model q = make_synthetic_model("tiny", DType::F32, 6);
-  EXPECT_EQ(model_pack_panels(q), 0u);
-  Model q5 = make_synthetic_model("tiny-k", DType::Q5_0, 6);
-  EXPECT_EQ(model_pack_panels(q5), 0u);
+  for (DType t : {DType::F32, DType::F16}) {
+    Model q = make_synthetic_model("tiny", t, 6);
+    EXPECT_EQ(model_pack_panels(q), 0u) << dtype_name(t);
+    EXPECT_FALSE(model_has_panels(q)) << dtype_name(t);
+  }
+  if (matmul_isa() >= MatmulIsa::Avx512Bf16)
+    for (DType t : {DType::Q4_1, DType::Q5_0, DType::Q5_1}) {
+      Model q = make_synthetic_model("tiny-k", t, 6);
+      EXPECT_GT(model_pack_panels(q), 0u) << dtype_name(t);
+      EXPECT_TRUE(model_has_panels(q)) << dtype_name(t);
+    }
   const MatmulIsa saved = matmul_isa();
   matmul_set_isa(MatmulIsa::Avx2);
   Model b = make_synthetic_model("tiny", DType::BF16, 6);

@@ -34,7 +34,7 @@ void expect_same_bits(const std::vector<float>& a, const std::vector<float>& b) 
 TEST(PrunePanels, ACutOfAPackedModelIsPackedAsIfPackedAfterwards) {
   if (matmul_isa() < MatmulIsa::Avx512Bf16) GTEST_SKIP() << "CPU lacks AVX512_BF16: panels are not used";
   for (const auto& [preset, type] : {std::pair{"tiny", DType::BF16}, std::pair{"tiny-k", DType::Q8_0},
-                                     std::pair{"tiny-k", DType::Q4_K}}) {
+                                     std::pair{"tiny-k", DType::Q5_1}, std::pair{"tiny-k", DType::Q4_K}}) {
     SCOPED_TRACE(dtype_name(type));
     Model packed = make_synthetic_model(preset, type, 8);
     const Model unpacked = make_synthetic_model(preset, type, 8);
