@@ -49,12 +49,15 @@ size_t pack_tensor(const Model& model, Tensor& t) {
   return bytes;
 }
 
-// Calls f on every matrix the forward pass multiplies: each layer's projections, then the LM head.
+// Calls f on every matrix the forward pass multiplies: the LM head, then each layer's projections.
+// The LM head comes first because it is the largest matrix and packing holds a matrix twice (its
+// mapped rows are dropped once its panels are complete); packed last, it was held twice on top of
+// every other panel.
 template <class M, class F>
 void each_projection(M& model, F f) {
+  f(model.lm_head);
   for (auto& w : model.layers)
     for (auto* t : {&w.wq, &w.wk, &w.wv, &w.wo, &w.w_gate, &w.w_up, &w.w_down}) f(*t);
-  f(model.lm_head);
 }
 
 }  // namespace
