@@ -117,5 +117,9 @@ MatmulIsa matmul_isa();
 // Selects isa, clamped to matmul_isa_best(); returns the one now in use.
 MatmulIsa matmul_set_isa(MatmulIsa isa);
 const char* matmul_isa_name(MatmulIsa isa);
+// Whether fast products under `isa` multiply packed BF16 weights: AVX512_BF16 with bf16 x, AVX2
+// with float32 x. Plain AVX-512 keeps its rows in place, which measured faster there at prompt
+// lengths than the AVX2 panel kernel (docs/performance_forward.md).
+bool bf16_panels_take(MatmulIsa isa);
 
 }  // namespace optipfair

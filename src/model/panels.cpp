@@ -29,11 +29,12 @@ void release_mapped(const Model& model, const uint8_t* begin, const uint8_t* end
 }
 
 // Packs t when it is a BF16 or block-type matrix without matching panels; returns its
-// panels' bytes (0 if none). The block types are packed when the fast path multiplies them with
-// integer dot products (K a multiple of 64, matmul.cpp).
+// panels' bytes (0 if none). BF16 is packed where bf16_panels_take says; the block types when the
+// fast path multiplies them with integer dot products (AVX512_VNNI, K a multiple of 64, matmul.cpp).
 size_t pack_tensor(const Model& model, Tensor& t) {
   if (!t.present() || t.shape.size() != 2) return 0;
-  const bool bf16 = t.dtype == DType::BF16, blocks = block_panels_take(t.dtype) && t.cols() % 64 == 0;
+  const bool bf16 = t.dtype == DType::BF16 && bf16_panels_take(matmul_isa()),
+             blocks = matmul_isa() >= MatmulIsa::Avx512Bf16 && block_panels_take(t.dtype) && t.cols() % 64 == 0;
   if (!bf16 && !blocks) return 0;
   const WeightMatrix m = t.matrix();
   const size_t bytes = bf16 ? bf16_panels_size(m.rows, m.cols) * sizeof(uint16_t) : block_panels_size(m.dtype, m.rows, m.cols);
@@ -63,7 +64,6 @@ void each_projection(M& model, F f) {
 }  // namespace
 
 size_t model_pack_panels(Model& model) {
-  if (matmul_isa() < MatmulIsa::Avx512Bf16) return 0;
   size_t bytes = 0;
   each_projection(model, [&](Tensor& t) { bytes += pack_tensor(model, t); });
   return bytes;

@@ -55,14 +55,21 @@ void expect_panels_agree_with_rows_in_place(Model m, float rel_tol) {
   }
 }
 
+// On AVX512_BF16 and on AVX2 (float32 x there).
 TEST(ModelPanels, FastLogitsFromPanelsAgreeWithRowsInPlace) {
-  if (matmul_isa() < MatmulIsa::Avx512Bf16) GTEST_SKIP() << "CPU lacks AVX512_BF16: panels are not used";
-  for (const char* preset : {"tiny", "tiny-phi3", "tiny-gemma3", "tiny-qwen2"}) {
-    SCOPED_TRACE(preset);
-    // Only the float32 summation order differs, but a last-bit difference in an activation can move
-    // its rounding to bf16 in the next product by a whole bf16 step (2^-8 relative).
-    expect_panels_agree_with_rows_in_place(make_synthetic_model(preset, DType::BF16, 3), std::ldexp(1.0f, -8));
+  if (matmul_isa() < MatmulIsa::Avx2) GTEST_SKIP() << "CPU lacks AVX2: panels are not used";
+  const MatmulIsa saved = matmul_isa();
+  for (MatmulIsa isa : {MatmulIsa::Avx2, MatmulIsa::Avx512Bf16}) {
+    if (matmul_isa_best() < isa) continue;
+    matmul_set_isa(isa);
+    for (const char* preset : {"tiny", "tiny-phi3", "tiny-gemma3", "tiny-qwen2"}) {
+      SCOPED_TRACE(std::string(matmul_isa_name(isa)) + " " + preset);
+      // Only the float32 summation order differs, but a last-bit difference in an activation can
+      // move its rounding to bf16 in the next product by a whole bf16 step (2^-8 relative).
+      expect_panels_agree_with_rows_in_place(make_synthetic_model(preset, DType::BF16, 3), std::ldexp(1.0f, -8));
+    }
   }
+  matmul_set_isa(saved);
 }
 
 // Every block type (the 32-value ones in rows of whole 64-value pairs of blocks, as the integer
@@ -121,12 +128,23 @@ TEST(ModelPanels, OtherTypesAndWeakerInstructionSetsPackNothing) {
       EXPECT_GT(model_pack_panels(q), 0u) << dtype_name(t);
       EXPECT_TRUE(model_has_panels(q)) << dtype_name(t);
     }
+  // Plain AVX-512 and scalar code multiply BF16 in place; AVX2 packs BF16 but no block type.
   const MatmulIsa saved = matmul_isa();
-  matmul_set_isa(MatmulIsa::Avx2);
-  Model b = make_synthetic_model("tiny", DType::BF16, 6);
-  EXPECT_EQ(model_pack_panels(b), 0u);
-  EXPECT_EQ(b.layers[0].wq.matrix().panels, nullptr);
-  EXPECT_FALSE(model_has_panels(b));
+  for (MatmulIsa isa : {MatmulIsa::Scalar, MatmulIsa::Avx512}) {
+    if (matmul_set_isa(isa) != isa) continue;  // a weaker CPU than this test's
+    Model b = make_synthetic_model("tiny", DType::BF16, 6);
+    EXPECT_EQ(model_pack_panels(b), 0u) << matmul_isa_name(isa);
+    EXPECT_EQ(b.layers[0].wq.matrix().panels, nullptr);
+    EXPECT_FALSE(model_has_panels(b));
+  }
+  if (matmul_isa_best() >= MatmulIsa::Avx2) {
+    matmul_set_isa(MatmulIsa::Avx2);
+    Model b = make_synthetic_model("tiny", DType::BF16, 6);
+    EXPECT_GT(model_pack_panels(b), 0u);
+    EXPECT_TRUE(model_has_panels(b));
+    Model q = make_synthetic_model("tiny-k", DType::Q8_0, 6);
+    EXPECT_EQ(model_pack_panels(q), 0u);
+  }
   matmul_set_isa(saved);
 }
 
