@@ -30,13 +30,15 @@ namespace {
 
 constexpr int kSubRows = 16;  // panel rows a batch's pass takes: one 64-byte line of each pair
 constexpr int kTileT = 4;     // 4 x rows x 2 vectors = 8 accumulators + weights + 2 broadcasts
-// Column pairs a batch's pass takes at a time: 16 KB of its 16 rows' lines and 8 KB of 4 x rows,
-// both in L1 while the x rows' tiles take their turns. Without chunks, K = 8192 (down) measured
-// 105-118 GFLOP/s against 133-146 in place; in chunks of 256, 135-143.
-constexpr int64_t kChunkPairs = 256;
+// Column pairs a batch's pass takes at a time: 32 KB of its 16 rows' lines and 16 KB of 4 x rows,
+// near L1 while the x rows' tiles take their turns. Measured with 2 threads (bench_matmul --isa
+// avx2 --panels --T 128, GFLOP/s): K = 8192 (down) 140-149 against 115-122 in one pass, K = 2048
+// 134-144 against 143-151; chunks of 256 and 128 pairs did no better.
+constexpr int64_t kChunkPairs = 512;
 
 // A pair line's 8 rows (from wp) widened to float32: their first weights (the low halves moved up
-// by a byte shuffle, which leaves the FMA ports free) and their second (the high halves kept).
+// by a byte shuffle rather than a shift, which on many Intel cores shares the FMA ports) and their
+// second (the high halves kept).
 inline void widen_pairs(const uint16_t* wp, __m256& first, __m256& second) {
   const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(wp));
   const __m256i up = _mm256_setr_epi8(-1, -1, 0, 1, -1, -1, 4, 5, -1, -1, 8, 9, -1, -1, 12, 13,  //
@@ -47,9 +49,9 @@ inline void widen_pairs(const uint16_t* wp, __m256& first, __m256& second) {
 
 // y[t, 0..nvalid) for TT rows of x against V * 8 rows of a panel (`lines` points at their first
 // pair's line; consecutive pairs' lines are kPanelRows * 2 elements apart), column pairs [p0, p1):
-// from p0 > 0 on the sums go on from what y holds, so a pass in chunks adds in the same order. A batch takes 16 rows
-// (V = 2) for 4 x rows; a lone row the whole panel (V = 8), so that 8 accumulators hide the FMAs'
-// latency there too. Both add the same products in the same order.
+// from p0 > 0 on the sums go on from what y holds, so a pass in chunks adds in the same order. A
+// batch takes 16 rows (V = 2) for 4 x rows; a lone row the whole panel (V = 8), so that 8
+// accumulators hide the FMAs' latency there too. Both add the same products in the same order.
 template <int TT, int V>
 inline void rows_tile(const uint16_t* lines, int64_t K, int64_t p0, int64_t p1, const float* x, int64_t ldx, float* y,
                       int64_t ldy, int nvalid) {
