@@ -194,9 +194,9 @@ void matmul_group(std::span<const MatmulOutput> outputs, const float* x, int64_t
     x_q8_0.resize(static_cast<size_t>(T * q8_0_pairs));
     for (int64_t t = 0; t < T; ++t) detail::quantize_x_q8_0(x + t * K, K, x_q8_0.data() + t * q8_0_pairs);
   }
-  // The 32-value types from panels (block_panels_pack) meet x as signed blocks, converted from the pairs
-  // above rather than rounded again, so both paths see the same x (a pass over T * K bytes); the
-  // K-quants from panels read x_q8k as in place.
+  // The 32-value types from panels (block_panels_pack) meet x as signed blocks, converted from the
+  // pairs above rather than rounded again, so both paths see the same x (a pass over T * K bytes);
+  // the K-quants from panels read x_q8k as in place.
   auto block_panels = [&](const MatmulOutput& o) { return block_panels_take(o.w.dtype) && o.w.panels && integer_dots(o.w.dtype); };
   // Without AVX512_BF16, fast mode multiplies packed BF16 weights with float32 x (as exact mode
   // does, but from the panels and so summed in another order).
