@@ -94,7 +94,7 @@ const char* precision_name(Precision precision) { return precision == Precision:
 
 MatmulIsa matmul_isa_best() { return g_best_isa; }
 MatmulIsa matmul_isa() { return g_isa.load(); }
-bool bf16_panels_take(MatmulIsa isa) { return isa == MatmulIsa::Avx2 || isa == MatmulIsa::Avx512Bf16; }
+bool bf16_panels_take(MatmulIsa isa) { return isa >= MatmulIsa::Avx2; }
 MatmulIsa matmul_set_isa(MatmulIsa isa) {
   MatmulIsa chosen = std::min(isa, g_best_isa);
   g_isa.store(chosen);
@@ -199,9 +199,10 @@ void matmul_group(std::span<const MatmulOutput> outputs, const float* x, int64_t
   // the K-quants from panels read x_q8k as in place.
   auto block_panels = [&](const MatmulOutput& o) { return block_panels_take(o.w.dtype) && o.w.panels && integer_dots(o.w.dtype); };
   // Without AVX512_BF16, fast mode multiplies packed BF16 weights with float32 x (as exact mode
-  // does, but from the panels and so summed in another order).
+  // does, but from the panels and so summed in another order), with AVX2 or AVX-512 registers.
   auto f32_panels = [&](const MatmulOutput& o) {
-    return isa == MatmulIsa::Avx2 && precision == Precision::Fast && o.w.dtype == DType::BF16 && o.w.panels;
+    return (isa == MatmulIsa::Avx2 || isa == MatmulIsa::Avx512) && precision == Precision::Fast &&
+           o.w.dtype == DType::BF16 && o.w.panels;
   };
   thread_local std::vector<detail::XBlockQ8_0> x_q8_0s;
   if (std::any_of(outputs.begin(), outputs.end(), [&](const MatmulOutput& o) { return block_panels(o) && per_32(o.w.dtype); })) {
@@ -258,7 +259,7 @@ void matmul_group(std::span<const MatmulOutput> outputs, const float* x, int64_t
       }
     } else if (f32_panels(o)) {  // x stays float32: a work item is one panel
       p.a.panels = o.w.panels;
-      p.rows = detail::matmul_rows_panels_avx2;
+      p.rows = isa == MatmulIsa::Avx512 ? detail::matmul_rows_panels_avx512 : detail::matmul_rows_panels_avx2;
       p.row_block = kPanelRows;
     }
     const bool int8_x = integer_dots(o.w.dtype);

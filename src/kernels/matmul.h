@@ -118,8 +118,7 @@ MatmulIsa matmul_isa();
 MatmulIsa matmul_set_isa(MatmulIsa isa);
 const char* matmul_isa_name(MatmulIsa isa);
 // Whether fast products under `isa` multiply packed BF16 weights: AVX512_BF16 with bf16 x, AVX2
-// with float32 x. Plain AVX-512 keeps its rows in place, which measured faster there at prompt
-// lengths than the AVX2 panel kernel (docs/performance_forward.md).
+// and plain AVX-512 with float32 x (kernels/bf16_panels_f32.h); scalar code reads the rows.
 bool bf16_panels_take(MatmulIsa isa);
 
 }  // namespace optipfair

@@ -62,8 +62,10 @@ void matmul_rows_avx512bf16(const MatmulArgs& a, int64_t n0, int64_t n1);
 // The same from a.panels (n0 a multiple of kPanelRows, n1 - n0 at most kPanelRows): every output
 // sums its column pairs in order in one accumulator lane, whatever T is.
 void matmul_rows_panels_avx512bf16(const MatmulArgs& a, int64_t n0, int64_t n1);
-// The same against float32 x (a.x) with AVX2 and FMA, for AVX2 CPUs (bf16_panels_take).
+// The same against float32 x (a.x) with AVX2 and FMA (kernels/bf16_panels_f32.h).
 void matmul_rows_panels_avx2(const MatmulArgs& a, int64_t n0, int64_t n1);
+// The same with AVX-512 (no AVX512_BF16 needed).
+void matmul_rows_panels_avx512(const MatmulArgs& a, int64_t n0, int64_t n1);
 // Widens n elements of any type to float32 (dequantize_blocks, or a faster one bit for bit equal).
 using WidenFn = void (*)(DType t, const uint8_t* src, float* dst, int64_t n);
 // dequantize_blocks with AVX-512 (quants_avx512.cpp) or AVX2 (quants_avx2.cpp) for Q4_0, Q4_1,

@@ -1,8 +1,8 @@
 // Preparing a model's BF16 and block-type weights for fast products: each projection
-// packed once into the panels the AVX512_BF16 / AVX512_VNNI kernels (and, for BF16, the AVX2
-// one) multiply from (kernels/matmul.h), 1.5-2x faster at prompt lengths than reading the rows in
-// place for BF16 (AVX2: 1.1-1.4x, and generation 1.3-1.8x), 1.3-2.7x for the block types
-// (docs/performance_forward.md). The panels are a second copy of
+// packed once into the panels the AVX512_BF16 / AVX512_VNNI kernels (and, for BF16, the float32
+// AVX2 and AVX-512 ones) multiply from (kernels/matmul.h), 1.5-2x faster at prompt lengths than
+// reading the rows in place for BF16 (float32 kernels: 1.1-1.4x, and generation 1.3-1.9x),
+// 1.3-2.7x for the block types (docs/performance_forward.md). The panels are a second copy of
 // those weights in anonymous memory; the mapped originals stay for the exact path, embeddings and
 // saving, and once packed the fast path no longer reads them (clean file pages the kernel may
 // reclaim).
@@ -15,7 +15,7 @@ namespace optipfair {
 
 // Packs every BF16 or block-type matrix the forward pass multiplies (q, k, v, o, gate, up,
 // down and the LM head) that has no matching panels yet, when the CPU multiplies it from panels
-// (BF16 on avx2 or avx512bf16, the block types on avx512bf16); otherwise changes nothing. Returns
+// (BF16 on avx2 and up, the block types on avx512bf16); otherwise changes nothing. Returns
 // the bytes of panels the model now holds. Exact mode ignores them, so commands that run only
 // exact products need not call it.
 size_t model_pack_panels(Model& model);

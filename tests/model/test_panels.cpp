@@ -55,11 +55,11 @@ void expect_panels_agree_with_rows_in_place(Model m, float rel_tol) {
   }
 }
 
-// On AVX512_BF16 and on AVX2 (float32 x there).
+// On AVX512_BF16, and on AVX2 and plain AVX-512 (float32 x there).
 TEST(ModelPanels, FastLogitsFromPanelsAgreeWithRowsInPlace) {
   if (matmul_isa() < MatmulIsa::Avx2) GTEST_SKIP() << "CPU lacks AVX2: panels are not used";
   const MatmulIsa saved = matmul_isa();
-  for (MatmulIsa isa : {MatmulIsa::Avx2, MatmulIsa::Avx512Bf16}) {
+  for (MatmulIsa isa : {MatmulIsa::Avx2, MatmulIsa::Avx512, MatmulIsa::Avx512Bf16}) {
     if (matmul_isa_best() < isa) continue;
     matmul_set_isa(isa);
     for (const char* preset : {"tiny", "tiny-phi3", "tiny-gemma3", "tiny-qwen2"}) {
@@ -128,22 +128,20 @@ TEST(ModelPanels, OtherTypesAndWeakerInstructionSetsPackNothing) {
       EXPECT_GT(model_pack_panels(q), 0u) << dtype_name(t);
       EXPECT_TRUE(model_has_panels(q)) << dtype_name(t);
     }
-  // Plain AVX-512 and scalar code multiply BF16 in place; AVX2 packs BF16 but no block type.
+  // Scalar code multiplies BF16 in place; AVX2 and plain AVX-512 pack BF16 but no block type.
   const MatmulIsa saved = matmul_isa();
-  for (MatmulIsa isa : {MatmulIsa::Scalar, MatmulIsa::Avx512}) {
+  matmul_set_isa(MatmulIsa::Scalar);
+  Model b = make_synthetic_model("tiny", DType::BF16, 6);
+  EXPECT_EQ(model_pack_panels(b), 0u);
+  EXPECT_EQ(b.layers[0].wq.matrix().panels, nullptr);
+  EXPECT_FALSE(model_has_panels(b));
+  for (MatmulIsa isa : {MatmulIsa::Avx2, MatmulIsa::Avx512}) {
     if (matmul_set_isa(isa) != isa) continue;  // a weaker CPU than this test's
-    Model b = make_synthetic_model("tiny", DType::BF16, 6);
-    EXPECT_EQ(model_pack_panels(b), 0u) << matmul_isa_name(isa);
-    EXPECT_EQ(b.layers[0].wq.matrix().panels, nullptr);
-    EXPECT_FALSE(model_has_panels(b));
-  }
-  if (matmul_isa_best() >= MatmulIsa::Avx2) {
-    matmul_set_isa(MatmulIsa::Avx2);
-    Model b = make_synthetic_model("tiny", DType::BF16, 6);
-    EXPECT_GT(model_pack_panels(b), 0u);
-    EXPECT_TRUE(model_has_panels(b));
+    Model packed = make_synthetic_model("tiny", DType::BF16, 6);
+    EXPECT_GT(model_pack_panels(packed), 0u) << matmul_isa_name(isa);
+    EXPECT_TRUE(model_has_panels(packed));
     Model q = make_synthetic_model("tiny-k", DType::Q8_0, 6);
-    EXPECT_EQ(model_pack_panels(q), 0u);
+    EXPECT_EQ(model_pack_panels(q), 0u) << matmul_isa_name(isa);
   }
   matmul_set_isa(saved);
 }
