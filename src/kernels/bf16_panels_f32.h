@@ -49,7 +49,8 @@ inline void rows_tile(const uint16_t* lines, int64_t K, int64_t p0, int64_t p1, 
       }
     }
   }
-  if (p1 * 2 > K)  // an odd K's last column: x has no element after it, its pair's second weight is 0
+  // An odd K's last column: x has no element after it, and its pair's second weight is 0.
+  if (p1 * 2 > K)
     for (int j = 0; j < NV; ++j) {
       reg first, second;
       R::widen_pairs(wp + 2 * W * j, first, second);
@@ -59,11 +60,11 @@ inline void rows_tile(const uint16_t* lines, int64_t K, int64_t p0, int64_t p1, 
     for (int j = 0; j < NV; ++j) R::store(y + t * ldy + W * j, acc[t][j], nvalid - W * j);
 }
 
-// Weight rows [n0, n1) (one panel) against every row of x. A batch goes through the panel R::kBatchVecs
-// vectors of rows at a time, kTileT x rows sharing each widened weight, and through the column
-// pairs in chunks of R::kChunkPairs, which keeps a chunk's lines and x rows near L1 while the x
-// rows' tiles take their turns. A lone row (a generated token) takes the whole panel at once, so
-// that enough accumulators hide the FMAs' latency; it adds in the same order.
+// Weight rows [n0, n1) (one panel) against every row of x. A batch goes through the panel
+// R::kBatchVecs vectors of rows at a time, kTileT x rows sharing each widened weight, and through
+// the column pairs in chunks of R::kChunkPairs, which keeps a chunk's lines and x rows near L1
+// while the x rows' tiles take their turns. A lone row (a generated token) takes the whole panel
+// at once, so that enough accumulators hide the FMAs' latency; it adds in the same order.
 template <class R>
 void rows_from_panels(const MatmulArgs& a, int64_t n0, int64_t n1) {
   constexpr int W = R::kLanes, kSubRows = R::kBatchVecs * W, kTileT = 4;
