@@ -2,10 +2,10 @@
 // packed once into the panels the AVX512_BF16 / AVX512_VNNI kernels (and, for BF16, the float32
 // AVX2 and AVX-512 ones) multiply from (kernels/matmul.h), 1.5-2x faster at prompt lengths than
 // reading the rows in place for BF16 (float32 kernels: 1.1-1.4x, and generation 1.3-1.9x),
-// 1.3-2.7x for the block types (docs/performance_forward.md). The panels are a second copy of
-// those weights in anonymous memory; the mapped originals stay for the exact path, embeddings and
-// saving, and once packed the fast path no longer reads them (clean file pages the kernel may
-// reclaim).
+// 1.3-2.7x for the block types (docs/performance_forward.md, docs/performance_panels.md). The
+// panels are a second copy of those weights in anonymous memory; the mapped originals stay for the
+// exact path, embeddings and saving, and once packed the fast path no longer reads them (clean
+// file pages the kernel may reclaim).
 #pragma once
 #include <cstddef>
 
